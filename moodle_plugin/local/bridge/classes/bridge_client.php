@@ -1,0 +1,154 @@
+<?php
+// This file is part of Moodle - https://moodle.org/
+//
+// Moodle is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <https://www.gnu.org/licenses/>.
+
+namespace local_bridge;
+
+/**
+ * Signed calls from Moodle to the bridge: submission notifications and exercise uploads.
+ *
+ * @package    local_bridge
+ * @copyright  2026 Moodle Bridge contributors
+ * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+class bridge_client {
+    /** @var string path of the notification intake, below the bridge URL */
+    public const NOTIFICATIONS_PATH = '/api/v1/intake/notifications';
+    /** @var string path of the exercise intake, below the bridge URL */
+    public const EXERCISES_PATH = '/api/v1/intake/exercises';
+    /** @var int longest error message kept from a response */
+    private const MAX_MESSAGE = 2000;
+
+    /** @var \Closure returns the current unix time */
+    private \Closure $clock;
+
+    /**
+     * Constructor.
+     *
+     * @param http_transport $transport HTTP sender
+     * @param signer $signer request signer
+     * @param string $bridgeurl base URL of the bridge, without trailing slash
+     * @param \Closure|null $clock returns the current unix time; time() when null
+     */
+    public function __construct(
+        private readonly http_transport $transport,
+        private readonly signer $signer,
+        private readonly string $bridgeurl,
+        ?\Closure $clock = null,
+    ) {
+        if (!preg_match('~^https?://~i', $bridgeurl)) {
+            throw new \InvalidArgumentException('The bridge URL is not configured');
+        }
+        $this->clock = $clock ?? static fn(): int => time();
+    }
+
+    /**
+     * Deliver a notification body; a 2xx answer is the acknowledgement.
+     *
+     * @param string $body JSON text from {@see notification::encode()}
+     * @return http_response the bridge's answer
+     * @throws \RuntimeException when the bridge could not be reached
+     */
+    public function send_notification(string $body): http_response {
+        return $this->post(self::NOTIFICATIONS_PATH, $body);
+    }
+
+    /**
+     * Send an exercise for one activity and report what the bridge said.
+     *
+     * @param array $activity site, course_id, cmid, kind (assign|quiz), instance_id
+     * @param string $exerciseyaml the exercise.yaml text the teacher attached
+     * @return exercise_verdict
+     */
+    public function submit_exercise(array $activity, string $exerciseyaml): exercise_verdict {
+        $body = json_encode(['schema' => notification::SCHEMA] + $activity + ['exercise_yaml' => $exerciseyaml],
+            JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR);
+        try {
+            $response = $this->post(self::EXERCISES_PATH, $body);
+        } catch (\RuntimeException $e) {
+            return new exercise_verdict(exercise_verdict::UNREACHABLE, $e->getMessage());
+        }
+        return self::interpret_exercise_response($response);
+    }
+
+    /**
+     * Turn the bridge's answer to an exercise upload into a verdict for the teacher.
+     *
+     * 2xx is valid (optional "message"); 400 and 422 are a refusal whose exact words come from
+     * "detail" (a string, or FastAPI's list of {loc, msg}) or "errors"; anything else is unreachable.
+     *
+     * @param http_response $response bridge answer
+     * @return exercise_verdict
+     */
+    public static function interpret_exercise_response(http_response $response): exercise_verdict {
+        $json = json_decode($response->body, true);
+        $json = is_array($json) ? $json : [];
+        if ($response->is_success()) {
+            return new exercise_verdict(exercise_verdict::VALID, self::clip((string) ($json['message'] ?? '')));
+        }
+        if ($response->status === 400 || $response->status === 422) {
+            $detail = $json['detail'] ?? $json['errors'] ?? $response->body;
+            return new exercise_verdict(exercise_verdict::INVALID, self::clip(self::describe($detail)));
+        }
+        return new exercise_verdict(exercise_verdict::UNREACHABLE, "HTTP {$response->status}");
+    }
+
+    /**
+     * POST a signed body below the bridge URL.
+     *
+     * @param string $path path below the bridge URL
+     * @param string $body raw body
+     * @return http_response
+     */
+    private function post(string $path, string $body): http_response {
+        $headers = ['Content-Type' => 'application/json'] + $this->signer->headers($body, ($this->clock)());
+        return $this->transport->post(rtrim($this->bridgeurl, '/') . $path, $headers, $body);
+    }
+
+    /**
+     * Flatten an error detail into one readable line per problem.
+     *
+     * @param mixed $detail string, list of strings or list of {loc, msg}
+     * @return string
+     */
+    private static function describe(mixed $detail): string {
+        if (is_string($detail)) {
+            return $detail;
+        }
+        if (!is_array($detail)) {
+            return json_encode($detail);
+        }
+        $lines = [];
+        foreach ($detail as $item) {
+            if (is_array($item) && isset($item['msg'])) {
+                $loc = isset($item['loc']) && is_array($item['loc']) ? implode('.', $item['loc']) . ': ' : '';
+                $lines[] = $loc . $item['msg'];
+            } else {
+                $lines[] = is_string($item) ? $item : json_encode($item);
+            }
+        }
+        return implode("\n", $lines);
+    }
+
+    /**
+     * Limit a message to a sensible length.
+     *
+     * @param string $message text
+     * @return string
+     */
+    private static function clip(string $message): string {
+        return mb_strlen($message) > self::MAX_MESSAGE ? mb_substr($message, 0, self::MAX_MESSAGE) . '…' : $message;
+    }
+}
