@@ -1,0 +1,1 @@
+"""Moodle Bridge: the FastAPI service between Moodle and the grader workers."""

@@ -1,0 +1,27 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from bridge import __doc__ as description
+from bridge.exercises.endpoints import router as exercises_router
+from bridge.submissions.endpoints import router as submissions_router
+from grader import __version__
+
+
+def create_app() -> FastAPI:
+    """Build the bridge application with every domain's router."""
+    app = FastAPI(title="Moodle Bridge", version=__version__, description=description or "")
+    app.include_router(exercises_router)
+    app.include_router(submissions_router)
+
+    @app.get("/healthz", tags=["health"])
+    def liveness() -> dict[str, str]:
+        """Liveness: the process answers. Anyone may call."""
+        return {"status": "ok"}
+
+    return app
+
+
+app = create_app()

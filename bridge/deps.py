@@ -1,0 +1,52 @@
+"""Request-scoped dependencies: the session (committed here, never in services) and callers."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, status
+from sqlalchemy.orm import Session
+
+from bridge.config import Settings, get_settings
+from bridge.db import get_sessionmaker
+from bridge.jobs import discard_jobs, flush_jobs
+
+
+def get_session() -> Iterator[Session]:
+    """One session per request: committed when the endpoint succeeds, then jobs are sent."""
+    session = get_sessionmaker()()
+    try:
+        yield session
+        session.commit()
+        flush_jobs(session)
+    except BaseException:
+        session.rollback()
+        discard_jobs(session)
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def require_api_key(
+    settings: SettingsDep,
+    x_api_key: Annotated[str | None, Header()] = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> None:
+    """Operators and integrations: the API key, as `X-API-Key` or `Authorization: Bearer`."""
+    presented = x_api_key
+    if presented is None and authorization and authorization.lower().startswith("bearer "):
+        presented = authorization[7:]
+    if not presented or not hmac.compare_digest(presented.encode(), settings.api_key.encode()):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "a valid API key is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+ApiKeyDep = Depends(require_api_key)

@@ -1,0 +1,1 @@
+"""Exercises: the teacher's tests and limits, stored and versioned."""

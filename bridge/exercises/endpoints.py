@@ -1,0 +1,88 @@
+"""Exercise API. Who may call: holders of the API key (teachers' tools, the Moodle plugin)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, HTTPException, status
+
+from bridge.deps import ApiKeyDep, SessionDep
+from bridge.exercises import service
+from bridge.exercises.models import ExerciseVersion
+from bridge.exercises.schemas import (
+    ExerciseCreate,
+    ExerciseRead,
+    ExerciseVersionCreate,
+    decode_files,
+)
+from grader.exercise import ExerciseError, parse_exercise
+from grader.grading import max_score
+
+router = APIRouter(prefix="/api/v1/exercises", tags=["exercises"], dependencies=[ApiKeyDep])
+
+
+def _read(version: ExerciseVersion, name: str) -> ExerciseRead:
+    loaded = parse_exercise({f.path: f.content for f in version.files})
+    return ExerciseRead(
+        id=version.exercise_id, name=name, version=version.number, version_id=version.id,
+        language=version.language, max_score=max_score(loaded), spec=version.spec,
+        created_at=version.created_at,
+    )
+
+
+def _invalid(exc: ExerciseError) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                         {"error": "invalid_exercise", **exc.as_dict(), "detail": str(exc)})
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ExerciseRead)
+def create_exercise(body: ExerciseCreate, session: SessionDep) -> ExerciseRead:
+    """Store a new exercise after checking it; a broken one is refused with file and field."""
+    try:
+        version = service.create(session, name=body.name, files=decode_files(body.files))
+    except ExerciseError as exc:
+        raise _invalid(exc) from None
+    return _read(version, body.name)
+
+
+@router.post("/{exercise_id}/versions", status_code=status.HTTP_201_CREATED,
+             response_model=ExerciseRead)
+def add_exercise_version(exercise_id: uuid.UUID, body: ExerciseVersionCreate,
+                         session: SessionDep) -> ExerciseRead:
+    """Store a corrected exercise as its next version; earlier results keep theirs."""
+    try:
+        version = service.add_version(session, exercise_id=exercise_id,
+                                      files=decode_files(body.files))
+    except ExerciseError as exc:
+        raise _invalid(exc) from None
+    except service.ExerciseNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "exercise not found") from None
+    return _read(version, _name(session, exercise_id))
+
+
+@router.get("/{exercise_id}", response_model=ExerciseRead)
+def get_exercise(exercise_id: uuid.UUID, session: SessionDep) -> ExerciseRead:
+    """The newest version of an exercise."""
+    try:
+        version = service.latest(session, exercise_id=exercise_id)
+    except service.ExerciseNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "exercise not found") from None
+    return _read(version, _name(session, exercise_id))
+
+
+@router.post("/validate")
+def validate_exercise(body: ExerciseVersionCreate) -> dict[str, object]:
+    """Check an exercise without storing it (the Moodle plugin shows teachers the verdict)."""
+    try:
+        loaded = parse_exercise(decode_files(body.files))
+    except ExerciseError as exc:
+        return {"valid": False, "error": exc.as_dict(), "detail": str(exc)}
+    return {"valid": True, "language": loaded.language, "max_score": max_score(loaded),
+            "tests": len(loaded.io_tests) or len(loaded.unit_tests)}
+
+
+def _name(session: SessionDep, exercise_id: uuid.UUID) -> str:
+    from bridge.exercises.repository import ExerciseRepository
+
+    exercise = ExerciseRepository(session).get(exercise_id)
+    return exercise.name if exercise else ""

@@ -1,0 +1,54 @@
+"""SQL for exercises."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from bridge.exercises.models import Exercise, ExerciseFile, ExerciseVersion
+
+
+class ExerciseRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, exercise_id: uuid.UUID) -> Exercise | None:
+        return self.session.get(Exercise, exercise_id)
+
+    def get_for_update(self, exercise_id: uuid.UUID) -> Exercise | None:
+        statement = select(Exercise).where(Exercise.id == exercise_id).with_for_update()
+        return self.session.scalars(statement).first()
+
+    def add(self, exercise: Exercise) -> Exercise:
+        self.session.add(exercise)
+        self.session.flush()
+        return exercise
+
+    def add_version(self, version: ExerciseVersion, files: dict[str, bytes]) -> ExerciseVersion:
+        version.files = [ExerciseFile(path=p, content=c) for p, c in sorted(files.items())]
+        self.session.add(version)
+        self.session.flush()
+        return version
+
+    def get_version(self, version_id: uuid.UUID) -> ExerciseVersion | None:
+        statement = (
+            select(ExerciseVersion).where(ExerciseVersion.id == version_id)
+            .options(selectinload(ExerciseVersion.files))
+        )
+        return self.session.scalars(statement).first()
+
+    def latest_version(self, exercise_id: uuid.UUID) -> ExerciseVersion | None:
+        statement = (
+            select(ExerciseVersion).where(ExerciseVersion.exercise_id == exercise_id)
+            .order_by(ExerciseVersion.number.desc()).limit(1)
+            .options(selectinload(ExerciseVersion.files))
+        )
+        return self.session.scalars(statement).first()
+
+    def version_by_number(self, exercise_id: uuid.UUID, number: int) -> ExerciseVersion | None:
+        statement = select(ExerciseVersion).where(
+            ExerciseVersion.exercise_id == exercise_id, ExerciseVersion.number == number
+        )
+        return self.session.scalars(statement).first()

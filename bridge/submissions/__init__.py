@@ -1,0 +1,1 @@
+"""Submissions: what a student handed in, its grading status and its results."""
