@@ -19,6 +19,6 @@ def alembic_config(database_url: str | None = None) -> Config:
     return config
 
 
-def upgrade(database_url: str | None = None, revision: str = "head") -> None:
-    """Bring the database schema to `revision` (head by default)."""
+def upgrade(database_url: str | None = None, revision: str = "heads") -> None:
+    """Bring the database schema to `revision` (every head by default)."""
     command.upgrade(alembic_config(database_url), revision)
