@@ -7,7 +7,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "please-change-me"})
@@ -22,6 +22,14 @@ class Environment(StrEnum):
 
 def _default_database_url() -> str:
     return f"sqlite:///{(VAR_DIR / 'bridge.db').resolve()}"
+
+
+class MoodleSite(BaseModel):
+    """One Moodle site the bridge serves: where it is, its WS token, the webhook secret."""
+
+    url: str = Field(pattern=r"^https?://")
+    token: SecretStr
+    webhook_secret: SecretStr
 
 
 class Settings(BaseSettings):
@@ -44,6 +52,28 @@ class Settings(BaseSettings):
     max_submission_files: int = 50
     max_submission_bytes: int = 1024 * 1024
 
+    # MOODLE_SITES='{"<site id>": {"url": ..., "token": ..., "webhook_secret": ...}}'
+    moodle_sites: dict[str, MoodleSite] = Field(default_factory=dict)
+    moodle_timeout_s: float = 20.0
+    intake_window_s: int = 300
+    intake_max_body_bytes: int = 16384
+    intake_max_exercise_bytes: int = 256 * 1024
+    delivery_max_attempts: int = 8
+    delivery_backoff_s: float = 30.0
+    delivery_backoff_max_s: float = 3600.0
+
+    # SSO (bridge/auth): the bridge signs short-lived tokens that Moodle's auth_jwtsso verifies.
+    jwt_issuer: str = Field(default="", description="`iss` of SSO tokens; empty: public_url.")
+    moodle_url: str = "http://127.0.0.1:8080"
+    token_ttl_s: int = Field(default=60, ge=5, le=60)
+    # How long clients may cache the JWKS; a new key is published this long before it signs.
+    jwks_max_age_s: int = Field(default=300, ge=10, le=3600)
+    session_ttl_s: int = Field(default=3600, ge=60, le=86400)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_s: int = Field(default=900, ge=1)
+    login_ip_max_failures: int = Field(default=20, ge=1)
+    login_ip_window_s: int = Field(default=900, ge=1)
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.environment is Environment.PRODUCTION:
@@ -59,6 +89,9 @@ class Settings(BaseSettings):
             self.api_key = secrets.token_urlsafe(32)
         if not self.secret_key and self.environment is not Environment.PRODUCTION:
             self.secret_key = secrets.token_urlsafe(32)
+        self.public_url = self.public_url.rstrip("/")
+        self.moodle_url = self.moodle_url.rstrip("/")
+        self.jwt_issuer = self.jwt_issuer or self.public_url
         return self
 
     @property
