@@ -1,0 +1,155 @@
+<?php
+// This file is part of Moodle - https://moodle.org/
+//
+// Moodle is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <https://www.gnu.org/licenses/>.
+
+namespace local_bridge\privacy;
+
+use core_privacy\local\metadata\collection;
+use core_privacy\local\request\approved_contextlist;
+use core_privacy\local\request\approved_userlist;
+use core_privacy\local\request\contextlist;
+use core_privacy\local\request\userlist;
+use core_privacy\local\request\writer;
+
+/**
+ * Privacy provider: the bridge is an external location; the outbox holds one row per submission.
+ *
+ * @package    local_bridge
+ * @copyright  2026 Moodle Bridge contributors
+ * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+class provider implements
+    \core_privacy\local\metadata\provider,
+    \core_privacy\local\request\core_userlist_provider,
+    \core_privacy\local\request\plugin\provider {
+
+    /**
+     * Describe the data.
+     *
+     * @param collection $collection collection to add to
+     * @return collection
+     */
+    public static function get_metadata(collection $collection): collection {
+        $collection->add_external_location_link('bridge', [
+            'userid' => 'privacy:metadata:bridge:userid',
+            'submission' => 'privacy:metadata:bridge:submission',
+            'files' => 'privacy:metadata:bridge:files',
+            'quizattempt' => 'privacy:metadata:bridge:quizattempt',
+            'timesubmitted' => 'privacy:metadata:bridge:timesubmitted',
+        ], 'privacy:metadata:bridge');
+        $collection->add_database_table('local_bridge_notification', [
+            'userid' => 'privacy:metadata:notification:userid',
+            'kind' => 'privacy:metadata:notification:kind',
+            'itemid' => 'privacy:metadata:notification:itemid',
+            'payload' => 'privacy:metadata:notification:payload',
+            'status' => 'privacy:metadata:notification:status',
+            'timecreated' => 'privacy:metadata:notification:timecreated',
+        ], 'privacy:metadata:notification');
+        return $collection;
+    }
+
+    /**
+     * Module contexts in which the user has notifications.
+     *
+     * @param int $userid user id
+     * @return contextlist
+     */
+    public static function get_contexts_for_userid(int $userid): contextlist {
+        $contextlist = new contextlist();
+        $contextlist->add_from_sql("SELECT ctx.id
+                                      FROM {local_bridge_notification} n
+                                      JOIN {context} ctx ON ctx.instanceid = n.cmid AND ctx.contextlevel = :modulelevel
+                                     WHERE n.userid = :userid",
+            ['modulelevel' => CONTEXT_MODULE, 'userid' => $userid]);
+        return $contextlist;
+    }
+
+    /**
+     * Users with notifications in a module context.
+     *
+     * @param userlist $userlist list to fill
+     */
+    public static function get_users_in_context(userlist $userlist): void {
+        $context = $userlist->get_context();
+        if ($context instanceof \context_module) {
+            $userlist->add_from_sql('userid', 'SELECT userid FROM {local_bridge_notification} WHERE cmid = :cmid',
+                ['cmid' => $context->instanceid]);
+        }
+    }
+
+    /**
+     * Export the user's notifications.
+     *
+     * @param approved_contextlist $contextlist approved contexts
+     */
+    public static function export_user_data(approved_contextlist $contextlist): void {
+        global $DB;
+        $userid = $contextlist->get_user()->id;
+        foreach ($contextlist->get_contexts() as $context) {
+            if (!$context instanceof \context_module) {
+                continue;
+            }
+            $rows = $DB->get_records('local_bridge_notification', ['userid' => $userid, 'cmid' => $context->instanceid],
+                'timecreated', 'id, kind, itemid, payload, status, timecreated, timeacknowledged');
+            if ($rows) {
+                writer::with_context($context)->export_data([get_string('pluginname', 'local_bridge')],
+                    (object) ['notifications' => array_values($rows)]);
+            }
+        }
+    }
+
+    /**
+     * Delete all notifications of a module context.
+     *
+     * @param \context $context context
+     */
+    public static function delete_data_for_all_users_in_context(\context $context): void {
+        global $DB;
+        if ($context instanceof \context_module) {
+            $DB->delete_records('local_bridge_notification', ['cmid' => $context->instanceid]);
+        }
+    }
+
+    /**
+     * Delete the user's notifications in the approved contexts.
+     *
+     * @param approved_contextlist $contextlist approved contexts
+     */
+    public static function delete_data_for_user(approved_contextlist $contextlist): void {
+        global $DB;
+        $userid = $contextlist->get_user()->id;
+        foreach ($contextlist->get_contexts() as $context) {
+            if ($context instanceof \context_module) {
+                $DB->delete_records('local_bridge_notification', ['userid' => $userid, 'cmid' => $context->instanceid]);
+            }
+        }
+    }
+
+    /**
+     * Delete the notifications of several users in one context.
+     *
+     * @param approved_userlist $userlist approved users
+     */
+    public static function delete_data_for_users(approved_userlist $userlist): void {
+        global $DB;
+        $context = $userlist->get_context();
+        if (!$context instanceof \context_module || !$userlist->get_userids()) {
+            return;
+        }
+        [$insql, $params] = $DB->get_in_or_equal($userlist->get_userids(), SQL_PARAMS_NAMED);
+        $DB->delete_records_select('local_bridge_notification', "cmid = :cmid AND userid {$insql}",
+            ['cmid' => $context->instanceid] + $params);
+    }
+}

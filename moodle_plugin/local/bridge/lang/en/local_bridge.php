@@ -1,0 +1,76 @@
+<?php
+// This file is part of Moodle - https://moodle.org/
+//
+// Moodle is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <https://www.gnu.org/licenses/>.
+
+/**
+ * English strings.
+ *
+ * @package    local_bridge
+ * @copyright  2026 Moodle Bridge contributors
+ * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+
+defined('MOODLE_INTERNAL') || die();
+
+$string['attemptnotfinished'] = 'Only questions of finished (not preview) quiz attempts can be graded.';
+$string['attempts'] = 'Deliveries tried';
+$string['autograding'] = 'Autograding';
+$string['bridge:configure'] = 'Configure autograding of an activity';
+$string['bridge:viewstatus'] = 'View the delivery status of notifications to the bridge';
+$string['bridgeurl'] = 'Bridge URL';
+$string['bridgeurl_desc'] = 'Base address of the Moodle Bridge, for example https://bridge.example.org. Notifications go to /api/v1/intake/notifications and exercises to /api/v1/intake/exercises below it. Moodle\'s HTTP security settings block loopback and private addresses and every port but 80 and 443: for a bridge on 127.0.0.1 or another port, remove the address from "cURL blocked hosts list" (curlsecurityblockedhosts) and add the port to "cURL allowed ports list" (curlsecurityallowedport).';
+$string['bridgeverdict'] = 'What the bridge said';
+$string['enabled'] = 'Grade submissions automatically';
+$string['enabled_help'] = 'Every submission is sent to the Moodle Bridge, which runs it against the exercise\'s tests and writes the grade and feedback back.';
+$string['exercise'] = 'Exercise (exercise.yaml)';
+$string['exercise_help'] = 'The exercise definition: language, tests, limits. It is sent to the bridge when you save, and the bridge\'s verdict (valid, or its exact error) is shown here and after saving.';
+$string['exerciserequired'] = 'Autograding needs an exercise.';
+$string['exercisetoolarge'] = 'The exercise is larger than {$a}.';
+$string['invalidslot'] = 'This attempt has no question in that slot.';
+$string['item'] = 'Submission or attempt';
+$string['kind'] = 'Kind';
+$string['lasterror'] = 'Last error';
+$string['markoutofrange'] = 'The mark must be between the question\'s minimum and its maximum mark ({$a}).';
+$string['nextattempt'] = 'Next try';
+$string['notconfigured'] = 'The bridge URL, shared secret or site identifier is not configured.';
+$string['pluginname'] = 'Moodle Bridge';
+$string['privacy:metadata:bridge'] = 'Submissions are sent to the Moodle Bridge to be graded automatically.';
+$string['privacy:metadata:bridge:files'] = 'The files of the submission, which the bridge downloads through web services.';
+$string['privacy:metadata:bridge:quizattempt'] = 'The answers of the quiz attempt, which the bridge reads through web services.';
+$string['privacy:metadata:bridge:submission'] = 'The submission id, attempt number and online text of the submission.';
+$string['privacy:metadata:bridge:timesubmitted'] = 'When the submission was made.';
+$string['privacy:metadata:bridge:userid'] = 'The id of the user who owns the submission.';
+$string['privacy:metadata:notification'] = 'Notifications waiting for, or acknowledged by, the bridge.';
+$string['privacy:metadata:notification:itemid'] = 'The submission or quiz attempt id.';
+$string['privacy:metadata:notification:kind'] = 'Whether it is an assignment submission or a quiz attempt.';
+$string['privacy:metadata:notification:payload'] = 'The notification sent to the bridge.';
+$string['privacy:metadata:notification:status'] = 'Whether the bridge has acknowledged it.';
+$string['privacy:metadata:notification:timecreated'] = 'When the submission was made.';
+$string['privacy:metadata:notification:userid'] = 'The user who owns the submission.';
+$string['questionchanged'] = 'The question has changed since the bridge read it (for example, a teacher graded it by hand); the grade was not saved.';
+$string['retrynow'] = 'Retry now';
+$string['retryqueued'] = 'A new delivery has been queued.';
+$string['secret'] = 'Shared signing secret';
+$string['secret_desc'] = 'Secret shared with the bridge. Every request is signed with HMAC-SHA256 over the timestamp and the body.';
+$string['siteid'] = 'Site identifier';
+$string['siteid_desc'] = 'How the bridge knows this site (letters, digits, dot, dash, underscore; up to 64).';
+$string['status_invalid'] = 'The bridge refused the exercise';
+$string['status_unknown'] = 'Not checked yet';
+$string['status_unreachable'] = 'The bridge could not be asked';
+$string['status_valid'] = 'The bridge accepted the exercise';
+$string['statuscounts'] = 'Pending: {$a->pending}. Acknowledged: {$a->acknowledged}.';
+$string['statuspage'] = 'Moodle Bridge deliveries';
+$string['task_notify_bridge'] = 'Send a submission notification to the bridge';
+$string['task_requeue_notifications'] = 'Requeue overdue notifications to the bridge';

@@ -1,0 +1,113 @@
+<?php
+// This file is part of Moodle - https://moodle.org/
+//
+// Moodle is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <https://www.gnu.org/licenses/>.
+
+/**
+ * Callbacks: the autograding section of the assignment and quiz settings forms.
+ *
+ * @package    local_bridge
+ * @copyright  2026 Moodle Bridge contributors
+ * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+
+use local_bridge\exercise_verdict;
+use local_bridge\local\activity_settings;
+
+/**
+ * Add the "Autograding" section to the settings form of assignments and quizzes.
+ *
+ * @param moodleform_mod $formwrapper the activity settings form
+ * @param MoodleQuickForm $mform the form
+ */
+function local_bridge_coursemodule_standard_elements($formwrapper, $mform) {
+    $current = $formwrapper->get_current();
+    if (!in_array($current->modulename ?? '', activity_settings::MODULES, true)
+            || !has_capability('local/bridge:configure', $formwrapper->get_context())) {
+        return;
+    }
+    $settings = !empty($current->coursemodule) ? activity_settings::get((int) $current->coursemodule) : null;
+
+    $mform->addElement('header', 'local_bridge_header', get_string('autograding', 'local_bridge'));
+    $mform->addElement('advcheckbox', 'local_bridge_enabled', get_string('enabled', 'local_bridge'));
+    $mform->addHelpButton('local_bridge_enabled', 'enabled', 'local_bridge');
+    $mform->setDefault('local_bridge_enabled', (int) ($settings->enabled ?? 0));
+
+    $mform->addElement('textarea', 'local_bridge_exercise', get_string('exercise', 'local_bridge'),
+        ['rows' => 16, 'cols' => 80, 'class' => 'text-monospace', 'spellcheck' => 'false']);
+    $mform->setType('local_bridge_exercise', PARAM_RAW);
+    $mform->addHelpButton('local_bridge_exercise', 'exercise', 'local_bridge');
+    $mform->setDefault('local_bridge_exercise', (string) ($settings->exercise ?? ''));
+    $mform->hideIf('local_bridge_exercise', 'local_bridge_enabled', 'notchecked');
+
+    if ($settings && $settings->bridgestatus !== 'unknown') {
+        $mform->addElement('static', 'local_bridge_status', get_string('bridgeverdict', 'local_bridge'),
+            html_writer::tag('strong', get_string('status_' . $settings->bridgestatus, 'local_bridge')) .
+            html_writer::tag('pre', s((string) $settings->bridgemessage), ['class' => 'mt-2 mb-0']));
+        $mform->hideIf('local_bridge_status', 'local_bridge_enabled', 'notchecked');
+    }
+}
+
+/**
+ * Refuse an autograded activity without an exercise, or with an oversized one.
+ *
+ * @param moodleform_mod $fromform the form
+ * @param array $data submitted data
+ * @return array errors
+ */
+function local_bridge_coursemodule_validation($fromform, $data) {
+    if (empty($data['local_bridge_enabled'])) {
+        return [];
+    }
+    $exercise = (string) ($data['local_bridge_exercise'] ?? '');
+    if (trim($exercise) === '') {
+        return ['local_bridge_exercise' => get_string('exerciserequired', 'local_bridge')];
+    }
+    if (strlen($exercise) > activity_settings::MAX_EXERCISE_BYTES) {
+        return ['local_bridge_exercise' => get_string('exercisetoolarge', 'local_bridge',
+            display_size(activity_settings::MAX_EXERCISE_BYTES))];
+    }
+    return [];
+}
+
+/**
+ * Save the autograding settings, send the exercise to the bridge and tell the teacher its verdict.
+ *
+ * @param stdClass $data submitted form data
+ * @param stdClass $course the course
+ * @return stdClass the data
+ */
+function local_bridge_coursemodule_edit_post_actions($data, $course) {
+    if (!isset($data->local_bridge_enabled) || !in_array($data->modulename ?? '', activity_settings::MODULES, true)) {
+        return $data;
+    }
+    $context = context_module::instance($data->coursemodule);
+    if (!has_capability('local/bridge:configure', $context)) {
+        return $data;
+    }
+    $verdict = activity_settings::save((int) $data->coursemodule, !empty($data->local_bridge_enabled),
+        (string) ($data->local_bridge_exercise ?? ''), [
+            'course_id' => (int) $course->id,
+            'cmid' => (int) $data->coursemodule,
+            'kind' => $data->modulename,
+            'instance_id' => (int) $data->instance,
+        ]);
+    if ($verdict !== null) {
+        $message = get_string('status_' . $verdict->status, 'local_bridge') .
+            ($verdict->message !== '' ? ': ' . s($verdict->message) : '');
+        \core\notification::add($message, $verdict->status === exercise_verdict::VALID
+            ? \core\notification::SUCCESS : \core\notification::ERROR);
+    }
+    return $data;
+}
