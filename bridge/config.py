@@ -32,14 +32,6 @@ class MoodleSite(BaseModel):
     webhook_secret: SecretStr
 
 
-class MoodleSite(BaseModel):
-    """One Moodle site the bridge serves: where it is, its WS token, the webhook secret."""
-
-    url: str = Field(pattern=r"^https?://")
-    token: SecretStr
-    webhook_secret: SecretStr
-
-
 class Settings(BaseSettings):
     """Everything the bridge and the grader workers read from their environment."""
 
@@ -59,16 +51,6 @@ class Settings(BaseSettings):
     max_request_bytes: int = 2 * 1024 * 1024
     max_submission_files: int = 50
     max_submission_bytes: int = 1024 * 1024
-
-    # MOODLE_SITES='{"<site id>": {"url": ..., "token": ..., "webhook_secret": ...}}'
-    moodle_sites: dict[str, MoodleSite] = Field(default_factory=dict)
-    moodle_timeout_s: float = 20.0
-    intake_window_s: int = 300
-    intake_max_body_bytes: int = 16384
-    intake_max_exercise_bytes: int = 256 * 1024
-    delivery_max_attempts: int = 8
-    delivery_backoff_s: float = 30.0
-    delivery_backoff_max_s: float = 3600.0
 
     # MOODLE_SITES='{"<site id>": {"url": ..., "token": ..., "webhook_secret": ...}}'
     moodle_sites: dict[str, MoodleSite] = Field(default_factory=dict)
