@@ -6,6 +6,9 @@ from fastapi import FastAPI
 
 from bridge import __doc__ as description
 from bridge.exercises.endpoints import router as exercises_router
+from bridge.observability.endpoints import router as observability_router
+from bridge.observability.logs import configure_logging
+from bridge.observability.middleware import RequestContextMiddleware
 from bridge.submissions.endpoints import router as submissions_router
 from grader import __version__
 
@@ -15,13 +18,16 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Moodle Bridge", version=__version__, description=description or "")
     app.include_router(exercises_router)
     app.include_router(submissions_router)
+    app.include_router(observability_router)
+    app.add_middleware(RequestContextMiddleware)
 
     @app.get("/healthz", tags=["health"])
     def liveness() -> dict[str, str]:
-        """Liveness: the process answers. Anyone may call."""
+        """Liveness, the same as /health/live (kept for existing probes). Anyone may call."""
         return {"status": "ok"}
 
     return app
 
 
+configure_logging()
 app = create_app()

@@ -6,6 +6,7 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +52,12 @@ class Settings(BaseSettings):
     max_request_bytes: int = 2 * 1024 * 1024
     max_submission_files: int = 50
     max_submission_bytes: int = 1024 * 1024
+
+    log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    health_check_timeout_s: float = 2.0
+    # The bridge itself never runs containers; turn on where the engine is part of readiness.
+    readiness_checks_docker: bool = False
 
     # MOODLE_SITES='{"<site id>": {"url": ..., "token": ..., "webhook_secret": ...}}'
     moodle_sites: dict[str, MoodleSite] = Field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""Observability: Prometheus metrics, health probes and structured JSON logs with request ids."""
