@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from bridge import __doc__ as description
+from bridge.auth.endpoints import router as auth_router
 from bridge.exercises.endpoints import router as exercises_router
 from bridge.observability.endpoints import router as observability_router
 from bridge.observability.logs import configure_logging
@@ -16,6 +17,7 @@ from grader import __version__
 def create_app() -> FastAPI:
     """Build the bridge application with every domain's router."""
     app = FastAPI(title="Moodle Bridge", version=__version__, description=description or "")
+    app.include_router(auth_router)
     app.include_router(exercises_router)
     app.include_router(submissions_router)
     app.include_router(observability_router)

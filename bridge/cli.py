@@ -14,6 +14,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     commands.add_parser("migrate", help="bring the database schema to head")
+    keys = commands.add_parser("keys", help="SSO signing keys").add_subparsers(
+        dest="keys_command", required=True)
+    rotate = keys.add_parser("rotate", help="publish a new key; it signs after the JWKS max-age")
+    rotate.add_argument("--alg", choices=["RS256", "ES256"], default="RS256")
+    keys.add_parser("list", help="signing keys and their states")
     args = parser.parse_args(argv)
 
     from bridge.config import get_settings
@@ -27,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         upgrade()
         return 0
+    if args.command == "keys":
+        return _keys(args.keys_command, getattr(args, "alg", None))
     if args.command == "serve":
         import uvicorn
 
@@ -34,6 +41,22 @@ def main(argv: list[str] | None = None) -> int:
         uvicorn.run("bridge.app:app", host=args.host, port=args.port, proxy_headers=True)
         return 0
     return 2
+
+
+def _keys(command: str, alg: str | None) -> int:
+    from bridge.auth import key_service
+    from bridge.db import session_scope
+
+    with session_scope() as session:
+        if command == "rotate":
+            assert alg is not None
+            key_service.rotate_keys(session, alg=alg)
+        for view in key_service.list_keys(session):
+            print(f"{view.key.kid}  {view.key.alg}  {view.state:<7}  "
+                  f"signs from {view.key.activates_at.isoformat(timespec='seconds')}"
+                  + (f"  unpublished at {view.unpublish_at.isoformat(timespec='seconds')}"
+                     if view.unpublish_at else ""))
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,81 @@
+"""Who is calling: a signed-in account (session cookie or bearer token) or the operator key."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Cookie, Depends, Header, HTTPException, status
+
+from bridge.auth import service
+from bridge.auth.models import Account, AccountRole
+from bridge.deps import SessionDep, SettingsDep
+
+SESSION_COOKIE = "bridge_session"
+
+
+def _unauthenticated(detail: str = "sign in first") -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail,
+                         headers={"WWW-Authenticate": "Bearer"})
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip() or None
+    return None
+
+
+def _account(session: SessionDep, token: str | None) -> Account:
+    if not token:
+        raise _unauthenticated()
+    try:
+        return service.account_from_session(session, token=token)
+    except service.SessionInvalid:
+        raise _unauthenticated("session expired or invalid: sign in again") from None
+    except service.AccountSuspended:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "account suspended") from None
+
+
+def get_current_account(
+    session: SessionDep,
+    authorization: Annotated[str | None, Header()] = None,
+    bridge_session: Annotated[str | None, Cookie()] = None,
+) -> Account:
+    """The signed-in, active account: `Authorization: Bearer <session token>` or the cookie."""
+    return _account(session, _bearer(authorization) or bridge_session)
+
+
+CurrentAccount = Annotated[Account, Depends(get_current_account)]
+
+
+@dataclass(frozen=True)
+class Administrator:
+    """An admin account, or `account=None` for the operator API key."""
+
+    account: Account | None
+
+
+def require_admin(
+    session: SessionDep,
+    settings: SettingsDep,
+    x_api_key: Annotated[str | None, Header()] = None,
+    authorization: Annotated[str | None, Header()] = None,
+    bridge_session: Annotated[str | None, Cookie()] = None,
+) -> Administrator:
+    """The operator API key (`X-API-Key` or bearer), or a signed-in account with the admin role."""
+    expected = settings.api_key.encode()
+    if x_api_key is not None:
+        if hmac.compare_digest(x_api_key.encode(), expected):
+            return Administrator(None)
+        raise _unauthenticated("a valid API key is required")
+    bearer = _bearer(authorization)
+    if bearer is not None and hmac.compare_digest(bearer.encode(), expected):
+        return Administrator(None)
+    account = _account(session, bearer or bridge_session)
+    if account.role is not AccountRole.ADMIN:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "administrators only")
+    return Administrator(account)
+
+
+AdminDep = Annotated[Administrator, Depends(require_admin)]
