@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -226,9 +227,12 @@ def test_bridge_environment_matches_what_the_bridge_reads() -> None:
     environment = services()["bridge"]["environment"]
     for key in (
         "DATABASE_URL", "BROKER_URL", "BRIDGE_API_KEY", "BRIDGE_SECRET_KEY", "ENVIRONMENT",
-        "BRIDGE_PUBLIC_URL", "MOODLE_URL", "MOODLE_WS_TOKEN", "MOODLE_WEBHOOK_SECRET",
+        "PUBLIC_URL", "MOODLE_URL", "MOODLE_SITES",
     ):
         assert key in environment, key
+    site = json.loads(with_defaults(environment["MOODLE_SITES"]))
+    assert set(site["moodle"]) == {"url", "token", "webhook_secret"}
+    assert site["moodle"]["token"].startswith("${MOODLE_WS_TOKEN:?")
     assert environment["ENVIRONMENT"] == "production"
     assert environment["BROKER_URL"] == "redis://redis:6379/0"
     assert environment["DATABASE_URL"].startswith("postgresql+psycopg://bridge:${POSTGRES_PASSWORD:?")
