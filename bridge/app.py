@@ -6,7 +6,10 @@ from fastapi import FastAPI
 
 from bridge import __doc__ as description
 from bridge.auth.endpoints import router as auth_router
+from bridge.delivery.endpoints import router as deliveries_router
 from bridge.exercises.endpoints import router as exercises_router
+from bridge.intake.endpoints import intake as intake_router
+from bridge.intake.endpoints import operators as intake_operators_router
 from bridge.observability.endpoints import router as observability_router
 from bridge.observability.logs import configure_logging
 from bridge.observability.middleware import RequestContextMiddleware
@@ -20,6 +23,9 @@ def create_app() -> FastAPI:
     app.include_router(auth_router)
     app.include_router(exercises_router)
     app.include_router(submissions_router)
+    app.include_router(intake_router)
+    app.include_router(intake_operators_router)
+    app.include_router(deliveries_router)
     app.include_router(observability_router)
     app.add_middleware(RequestContextMiddleware)
 

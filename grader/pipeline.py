@@ -17,6 +17,7 @@ from enum import StrEnum
 from sqlalchemy.orm import Session, sessionmaker
 
 from bridge.db import session_scope, utcnow
+from bridge.delivery.service import on_graded
 from bridge.exercises import service as exercises
 from bridge.submissions.models import Result, SubmissionStatus
 from bridge.submissions.repository import SubmissionRepository
@@ -58,7 +59,8 @@ def grade_submission(
         submission = repo.get_with_files(submission_id)
         if submission is None:
             return Outcome.MISSING
-        if submission.status in (SubmissionStatus.GRADED, SubmissionStatus.FAILED):
+        if submission.status in (SubmissionStatus.GRADED, SubmissionStatus.DELIVERED,
+                                 SubmissionStatus.FAILED):
             return Outcome.ALREADY_DONE
         try:
             exercise = exercises.load(session, version_id=submission.exercise_version_id)
@@ -93,6 +95,8 @@ def grade_submission(
             score=result.score, max_score=result.max_score, image_digest=result.image_digest,
             grader_version=result.grader_version, document=result.model_dump(mode="json"),
         ))
+        # The outbox row commits with the result, or neither does.
+        on_graded(session, submission_id=submission_id, grading_round=round_)
     if on_result is not None:
         on_result(result)
     return Outcome.GRADED

@@ -13,10 +13,12 @@ from bridge.jobs import celery_config
 
 log = logging.getLogger(__name__)
 
-app = Celery("grader", include=["grader.tasks"])
+app = Celery("grader", include=["grader.tasks", "bridge.intake.tasks", "bridge.delivery.tasks"])
 app.conf.update(celery_config(get_settings()))
 app.conf.beat_schedule = {
     "requeue-stale-submissions": {"task": "grader.requeue_stale", "schedule": 60.0},
+    "moodle-reconcile": {"task": "bridge.intake.reconcile", "schedule": 300.0},
+    "moodle-deliveries-sweep": {"task": "bridge.delivery.sweep", "schedule": 60.0},
 }
 
 

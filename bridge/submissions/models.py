@@ -18,6 +18,7 @@ class SubmissionStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     GRADED = "graded"
+    DELIVERED = "delivered"  # graded, and the grade is in Moodle's gradebook
     FAILED = "failed"
 
 
