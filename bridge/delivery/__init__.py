@@ -1,0 +1,1 @@
+"""Delivery: the outbox that pushes grades and feedback back to Moodle."""

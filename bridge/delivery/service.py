@@ -1,0 +1,257 @@
+"""Pushing grades to Moodle through the outbox: idempotent, retried, never over a teacher.
+
+A graded round of a Moodle item gets one outbox row, written in the transaction that stores the
+result. The delivery job reads Moodle's current grade first: if a teacher changed what we
+pushed, the row becomes `teacher_override` and Moodle is left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bridge.config import get_settings
+from bridge.db import session_scope, utcnow
+from bridge.delivery.feedback import render_feedback
+from bridge.delivery.metrics import DELIVERIES_PARKED, DELIVERY_RETRIES
+from bridge.delivery.models import OPEN_STATES, Delivery, DeliveryState
+from bridge.delivery.repository import DeliveryRepository
+from bridge.intake.models import IntakeItem, ItemKind
+from bridge.intake.repository import IntakeRepository
+from bridge.jobs import enqueue_job
+from bridge.moodle import MoodleClient, MoodleError, client_for_site
+from bridge.moodle.errors import MoodlePermanentError, MoodleResponseError
+from bridge.submissions.models import SubmissionStatus
+from bridge.submissions.repository import SubmissionRepository
+from grader.results import GradingResult
+
+log = logging.getLogger(__name__)
+
+DELIVER = "bridge.delivery.deliver"
+SWEEP = "bridge.delivery.sweep"
+GRADE_TOLERANCE = 0.005  # Moodle keeps 5 decimals; we push 2
+SWEEP_GRACE = timedelta(minutes=2)
+
+
+class DeliveryNotFound(LookupError):
+    pass
+
+
+class NotRetryable(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one delivery try did, and when to try again if it should."""
+
+    state: DeliveryState
+    delay_s: float | None = None
+    grade: float | None = None
+    error: str | None = None
+
+
+def on_graded(session: Session, *, submission_id: uuid.UUID, grading_round: int) -> None:
+    """Called in the transaction that stores a result: queue its push if it came from Moodle."""
+    item = IntakeRepository(session).by_submission(submission_id)
+    if item is None:
+        return
+    repo = DeliveryRepository(session)
+    if repo.for_round(submission_id, grading_round) is not None:
+        return
+    delivery = repo.add(Delivery(item_id=item.id, submission_id=submission_id,
+                                 grading_round=grading_round, next_attempt_at=utcnow()))
+    enqueue_job(session, DELIVER, str(delivery.id))
+
+
+def backoff(attempt: int, *, base_s: float, max_s: float, rng: random.Random | None = None
+            ) -> float:
+    """Exponential backoff with jitter: about base·2^(n-1), spread by ±50 %."""
+    raw = min(base_s * 2 ** max(attempt - 1, 0), max_s)
+    return raw * (rng or random).uniform(0.5, 1.5)
+
+
+def scale(score: float, max_score: float, max_grade: float) -> float:
+    """A score on the assignment's grade scale, to two decimals."""
+    if max_score <= 0:
+        return 0.0
+    return round(min(max(score / max_score, 0.0), 1.0) * max_grade, 2)
+
+
+@dataclass(frozen=True)
+class _Job:
+    site: str
+    kind: ItemKind
+    course_id: int
+    instance_id: int
+    user_id: int
+    attempt_number: int
+    result: GradingResult
+    last_pushed: float | None
+    attempts: int
+
+
+def deliver(delivery_id: uuid.UUID, *, factory: sessionmaker[Session] | None = None,
+            client: MoodleClient | None = None, rng: random.Random | None = None) -> Attempt:
+    """Try one delivery now; returns what happened (RETRYING carries the delay)."""
+    with session_scope(factory) as session:
+        prepared = _prepare(session, delivery_id)
+        if isinstance(prepared, Attempt):
+            return prepared
+        job = prepared
+
+    own_client = client is None
+    moodle = client or client_for_site(job.site)
+    try:
+        attempt = _push(moodle, job)
+    except MoodleError as exc:
+        attempt = _failed(exc, job.attempts + 1, rng)
+    finally:
+        if own_client:
+            moodle.close()
+
+    with session_scope(factory) as session:
+        return _record(session, delivery_id, attempt)
+
+
+def _prepare(session: Session, delivery_id: uuid.UUID) -> _Job | Attempt:
+    repo = DeliveryRepository(session)
+    delivery = repo.get(delivery_id)
+    if delivery is None:
+        raise DeliveryNotFound(delivery_id)
+    if delivery.state not in OPEN_STATES:
+        return Attempt(delivery.state)
+    item = session.get(IntakeItem, delivery.item_id)
+    submission = SubmissionRepository(session).get(delivery.submission_id)
+    assert item is not None and submission is not None
+    if item.submission_id != delivery.submission_id \
+            or submission.grading_round != delivery.grading_round \
+            or repo.newer_attempt_exists(item):
+        return _record(session, delivery_id, Attempt(DeliveryState.SUPERSEDED))
+    if item.kind is not ItemKind.ASSIGN_SUBMISSION:
+        return _record(session, delivery_id, Attempt(
+            DeliveryState.PARKED, error=f"delivery of {item.kind} is not supported yet"))
+    result = SubmissionRepository(session).result_for_round(delivery.submission_id,
+                                                            delivery.grading_round)
+    assert result is not None
+    last = repo.last_delivered(item.id)
+    return _Job(site=item.site, kind=item.kind, course_id=item.course_id,
+                instance_id=item.instance_id, user_id=item.user_id,
+                attempt_number=item.attempt_number,
+                result=GradingResult.model_validate(result.document),
+                last_pushed=last.grade if last else None, attempts=delivery.attempts)
+
+
+def _push(moodle: MoodleClient, job: _Job) -> Attempt:
+    assignments = moodle.get_assignments([job.course_id])
+    assignment = assignments.find(job.instance_id)
+    if assignment is None:
+        warnings = "; ".join(w.message for w in assignments.warnings)
+        raise MoodleResponseError(f"assignment {job.instance_id} is not visible to the bridge"
+                                  + (f" ({warnings})" if warnings else ""),
+                                  function="mod_assign_get_assignments")
+    if assignment.grade <= 0:
+        raise MoodlePermanentError("the assignment is graded with a scale, not points",
+                                   function="mod_assign_get_assignments")
+    grade = scale(job.result.score, job.result.max_score, float(assignment.grade))
+    current = moodle.get_grades([job.instance_id]).latest(job.instance_id, job.user_id)
+    if current is not None and current.attemptnumber > job.attempt_number:
+        return Attempt(DeliveryState.SUPERSEDED, grade=grade)
+    if current is not None and current.attemptnumber == job.attempt_number and current.is_set:
+        assert current.grade is not None
+        if job.last_pushed is None or abs(current.grade - job.last_pushed) > GRADE_TOLERANCE:
+            return Attempt(DeliveryState.TEACHER_OVERRIDE, grade=grade,
+                           error=f"Moodle holds {current.grade:g}, we last pushed "
+                                 f"{'nothing' if job.last_pushed is None else job.last_pushed}")
+    after_due = bool(assignment.duedate) and time.time() > assignment.duedate
+    moodle.save_grade(assignment_id=job.instance_id, user_id=job.user_id, grade=grade,
+                      attempt_number=job.attempt_number,
+                      feedback_html=render_feedback(job.result, after_due_date=after_due),
+                      apply_to_all=False)
+    return Attempt(DeliveryState.DELIVERED, grade=grade)
+
+
+def _failed(exc: MoodleError, attempts: int, rng: random.Random | None) -> Attempt:
+    settings = get_settings()
+    if exc.retryable and attempts < settings.delivery_max_attempts:
+        delay = backoff(attempts, base_s=settings.delivery_backoff_s,
+                        max_s=settings.delivery_backoff_max_s, rng=rng)
+        return Attempt(DeliveryState.RETRYING, delay_s=delay, error=str(exc))
+    return Attempt(DeliveryState.PARKED, error=str(exc))
+
+
+def _record(session: Session, delivery_id: uuid.UUID, attempt: Attempt) -> Attempt:
+    repo = DeliveryRepository(session)
+    delivery = repo.get_for_update(delivery_id)
+    assert delivery is not None
+    if delivery.state not in OPEN_STATES:
+        return Attempt(delivery.state)  # another run settled it meanwhile
+    now = utcnow()
+    delivery.state, delivery.last_error = attempt.state, attempt.error
+    if attempt.grade is not None:
+        delivery.grade = attempt.grade
+    if attempt.state in (DeliveryState.RETRYING, DeliveryState.PARKED, DeliveryState.DELIVERED):
+        delivery.attempts += 1
+    if attempt.state is DeliveryState.RETRYING:
+        assert attempt.delay_s is not None
+        delivery.next_attempt_at = now + timedelta(seconds=attempt.delay_s)
+        DELIVERY_RETRIES.inc()
+    else:
+        delivery.next_attempt_at = None
+    if attempt.state is DeliveryState.DELIVERED:
+        delivery.delivered_at = now
+        submission = SubmissionRepository(session).get(delivery.submission_id)
+        if submission is not None and submission.status is SubmissionStatus.GRADED \
+                and submission.grading_round == delivery.grading_round:
+            submission.status = SubmissionStatus.DELIVERED
+    session.flush()
+    if attempt.state is DeliveryState.PARKED:
+        log.warning("delivery %s parked: %s", delivery_id, attempt.error)
+    refresh_parked_gauge(session)
+    return attempt
+
+
+def refresh_parked_gauge(session: Session) -> int:
+    """Set bridge_deliveries_parked from the table."""
+    parked = DeliveryRepository(session).count_parked()
+    DELIVERIES_PARKED.set(parked)
+    return parked
+
+
+def retry(session: Session, *, delivery_id: uuid.UUID) -> Delivery:
+    """An administrator sends a parked delivery again, with a fresh set of retries."""
+    delivery = DeliveryRepository(session).get_for_update(delivery_id)
+    if delivery is None:
+        raise DeliveryNotFound(delivery_id)
+    if delivery.state is not DeliveryState.PARKED:
+        raise NotRetryable(f"only parked deliveries are retried; this one is {delivery.state}")
+    delivery.state, delivery.attempts, delivery.next_attempt_at = (
+        DeliveryState.PENDING, 0, utcnow())
+    session.flush()
+    refresh_parked_gauge(session)
+    enqueue_job(session, DELIVER, str(delivery.id))
+    return delivery
+
+
+def list_deliveries(session: Session, *, state: DeliveryState | None = None,
+                    site: str | None = None, limit: int = 100
+                    ) -> list[tuple[Delivery, IntakeItem]]:
+    """Deliveries, newest first, optionally only one state or one site."""
+    rows = DeliveryRepository(session).list_deliveries(state=state, site=site, limit=limit)
+    refresh_parked_gauge(session)
+    return rows
+
+
+def requeue_due(session: Session, *, now: datetime | None = None) -> list[uuid.UUID]:
+    """Re-send delivery jobs that are due (a retry whose job was lost, a late worker)."""
+    # The grace keeps the sweep from racing a job whose countdown is just running out.
+    due = DeliveryRepository(session).due((now or utcnow()) - SWEEP_GRACE)
+    for delivery_id in due:
+        enqueue_job(session, DELIVER, str(delivery_id))
+    return due

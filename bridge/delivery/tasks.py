@@ -1,0 +1,29 @@
+"""Celery tasks of the delivery outbox: thin shells over bridge.delivery.service."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from celery import shared_task
+
+from bridge.db import session_scope
+from bridge.delivery import service
+from bridge.delivery.models import DeliveryState
+
+
+@shared_task(name=service.DELIVER, bind=True, acks_late=True, reject_on_worker_lost=True,
+             max_retries=None)
+def deliver_task(self: Any, delivery_id: str) -> str:
+    """Push one grade; the outbox row counts the tries and decides when to park."""
+    attempt = service.deliver(uuid.UUID(delivery_id))
+    if attempt.state is DeliveryState.RETRYING:
+        raise self.retry(countdown=attempt.delay_s)
+    return attempt.state.value
+
+
+@shared_task(name=service.SWEEP)
+def sweep_task() -> int:
+    """Periodic: re-send delivery jobs that are due but were lost."""
+    with session_scope() as session:
+        return len(service.requeue_due(session))

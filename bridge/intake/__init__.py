@@ -1,0 +1,1 @@
+"""Intake: signed notifications from Moodle sites, exercise links, fetching and reconciling."""

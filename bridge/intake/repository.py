@@ -1,0 +1,125 @@
+"""SQL for exercise links, gradable items and regrades."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bridge.intake.models import (
+    ActivityKind,
+    ExerciseLink,
+    IntakeItem,
+    IntakeStatus,
+    ItemKind,
+    Regrade,
+)
+
+
+class IntakeRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- links -------------------------------------------------------------------------------
+
+    def link(self, site: str, activity: ActivityKind, cmid: int) -> ExerciseLink | None:
+        statement = select(ExerciseLink).where(
+            ExerciseLink.site == site, ExerciseLink.activity == activity,
+            ExerciseLink.cmid == cmid)
+        return self.session.scalars(statement).first()
+
+    def add_link(self, link: ExerciseLink) -> ExerciseLink:
+        self.session.add(link)
+        self.session.flush()
+        return link
+
+    def enabled_links(self, activity: ActivityKind) -> list[ExerciseLink]:
+        statement = select(ExerciseLink).where(ExerciseLink.enabled.is_(True),
+                                               ExerciseLink.activity == activity)
+        return list(self.session.scalars(statement))
+
+    # -- items -------------------------------------------------------------------------------
+
+    def get(self, item_id: uuid.UUID) -> IntakeItem | None:
+        return self.session.get(IntakeItem, item_id)
+
+    def get_for_update(self, item_id: uuid.UUID) -> IntakeItem | None:
+        statement = select(IntakeItem).where(IntakeItem.id == item_id).with_for_update()
+        return self.session.scalars(statement).first()
+
+    def by_event(self, site: str, event_id: str) -> IntakeItem | None:
+        statement = select(IntakeItem).where(IntakeItem.site == site,
+                                             IntakeItem.event_id == event_id)
+        return self.session.scalars(statement).first()
+
+    def by_moodle_id(self, site: str, kind: ItemKind, item_id: int,
+                     attempt: int) -> IntakeItem | None:
+        statement = select(IntakeItem).where(
+            IntakeItem.site == site, IntakeItem.kind == kind, IntakeItem.item_id == item_id,
+            IntakeItem.attempt_number == attempt)
+        return self.session.scalars(statement).first()
+
+    def insert_unique(self, item: IntakeItem) -> bool:
+        """Insert unless an equal item won the race; False if it did (nothing is written)."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(item)
+                self.session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    def by_submission(self, submission_id: uuid.UUID) -> IntakeItem | None:
+        statement = select(IntakeItem).where(IntakeItem.submission_id == submission_id)
+        return self.session.scalars(statement).first()
+
+    def newest_attempt(self, site: str, kind: ItemKind, instance_id: int, user_id: int) -> int:
+        statement = select(func.max(IntakeItem.attempt_number)).where(
+            IntakeItem.site == site, IntakeItem.kind == kind,
+            IntakeItem.instance_id == instance_id, IntakeItem.user_id == user_id)
+        return self.session.scalar(statement) or 0
+
+    def latest_per_user(self, site: str, kind: ItemKind, cmid: int) -> list[IntakeItem]:
+        """Each user's newest graded-or-gradable item of an activity."""
+        statement = (select(IntakeItem)
+                     .where(IntakeItem.site == site, IntakeItem.kind == kind,
+                            IntakeItem.cmid == cmid,
+                            IntakeItem.status == IntakeStatus.FETCHED)
+                     .order_by(IntakeItem.user_id, IntakeItem.attempt_number.desc(),
+                               IntakeItem.submitted_at.desc()))
+        latest: dict[int, IntakeItem] = {}
+        for item in self.session.scalars(statement):
+            latest.setdefault(item.user_id, item)
+        return list(latest.values())
+
+    def list_items(self, site: str, *, cmid: int | None = None, user_id: int | None = None,
+             limit: int = 100) -> list[IntakeItem]:
+        statement = select(IntakeItem).where(IntakeItem.site == site)
+        if cmid is not None:
+            statement = statement.where(IntakeItem.cmid == cmid)
+        if user_id is not None:
+            statement = statement.where(IntakeItem.user_id == user_id)
+        statement = statement.order_by(IntakeItem.created_at.desc()).limit(limit)
+        return list(self.session.scalars(statement))
+
+    def stuck(self, received_before: datetime, limit: int = 200) -> list[uuid.UUID]:
+        """Items still waiting for their fetch job (the job was lost)."""
+        statement = (select(IntakeItem.id)
+                     .where(IntakeItem.status == IntakeStatus.RECEIVED,
+                            func.coalesce(IntakeItem.modified_at, IntakeItem.created_at)
+                            < received_before)
+                     .limit(limit))
+        return list(self.session.scalars(statement))
+
+    # -- regrades ----------------------------------------------------------------------------
+
+    def add_regrade(self, regrade: Regrade) -> Regrade:
+        self.session.add(regrade)
+        self.session.flush()
+        return regrade
+
+    def get_regrade(self, regrade_id: uuid.UUID) -> Regrade | None:
+        return self.session.get(Regrade, regrade_id)

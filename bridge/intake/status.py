@@ -1,0 +1,86 @@
+"""What operators and the plugin read about items and regrades."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from bridge.delivery.models import DeliveryState
+from bridge.delivery.repository import DeliveryRepository
+from bridge.exercises.repository import ExerciseRepository
+from bridge.intake.models import IntakeItem, IntakeStatus, Regrade
+from bridge.intake.repository import IntakeRepository
+from bridge.intake.schemas import ItemRead, RegradeEntry, RegradeRead
+from bridge.submissions.repository import SubmissionRepository
+
+DELIVERY_STATUS = {
+    DeliveryState.DELIVERED: "delivered",
+    DeliveryState.PARKED: "delivery_parked",
+    DeliveryState.TEACHER_OVERRIDE: "teacher_override",
+}
+
+
+def item_read(session: Session, item_id: uuid.UUID) -> ItemRead | None:
+    """One item with its combined status."""
+    item = IntakeRepository(session).get(item_id)
+    return _read(session, item) if item else None
+
+
+def list_items(session: Session, *, site: str, cmid: int | None, user_id: int | None,
+               limit: int) -> list[ItemRead]:
+    """Items of a site, newest first."""
+    items = IntakeRepository(session).list_items(site, cmid=cmid, user_id=user_id, limit=limit)
+    return [_read(session, item) for item in items]
+
+
+def _read(session: Session, item: IntakeItem) -> ItemRead:
+    shown, score, max_score, grade, error = item.status.value, None, None, None, item.error
+    if item.status is IntakeStatus.FETCHED and item.submission_id is not None:
+        subs = SubmissionRepository(session)
+        submission = subs.get(item.submission_id)
+        result = subs.latest_result(item.submission_id)
+        delivery = DeliveryRepository(session).latest_for_item(item.id)
+        if submission is not None:
+            shown, error = submission.status.value, submission.error
+        if result is not None:
+            score, max_score = result.score, result.max_score
+        if delivery is not None and delivery.submission_id == item.submission_id:
+            shown = DELIVERY_STATUS.get(delivery.state, shown)
+            grade = delivery.grade
+            error = error or delivery.last_error
+    return ItemRead(
+        id=item.id, site=item.site, kind=item.kind, cmid=item.cmid,
+        instance_id=item.instance_id, item_id=item.item_id, user_id=item.user_id,
+        attempt_number=item.attempt_number, intake_status=item.status, status=shown,
+        submission_id=item.submission_id, score=score, max_score=max_score, grade=grade,
+        error=error, created_at=item.created_at, modified_at=item.modified_at)
+
+
+def get_regrade(session: Session, regrade_id: uuid.UUID) -> Regrade | None:
+    return IntakeRepository(session).get_regrade(regrade_id)
+
+
+def regrade_read(session: Session, regrade: Regrade) -> RegradeRead:
+    """Old → new score of every regraded item; `new_score` stays null until graded."""
+    subs = SubmissionRepository(session)
+    entries = []
+    for raw in regrade.entries:
+        new_id = uuid.UUID(raw["new_submission_id"]) if raw.get("new_submission_id") else None
+        submission = subs.get(new_id) if new_id else None
+        result = subs.latest_result(new_id) if new_id else None
+        new_score = result.score if result else None
+        entries.append(RegradeEntry(
+            item=uuid.UUID(raw["item"]), user_id=raw["user_id"],
+            old_submission_id=raw.get("old_submission_id"), new_submission_id=new_id,
+            old_score=raw.get("old_score"), new_score=new_score,
+            max_score=result.max_score if result else None,
+            status=submission.status.value if submission else "rejected",
+            changed=None if new_score is None else new_score != raw.get("old_score"),
+            error=raw.get("error") or (submission.error if submission else None)))
+    version = ExerciseRepository(session).get_version(regrade.exercise_version_id)
+    return RegradeRead(
+        id=regrade.id, site=regrade.site, cmid=regrade.cmid,
+        exercise_version=version.number if version else 0, entries=entries,
+        changed=sum(bool(e.changed) for e in entries),
+        pending=sum(e.new_submission_id is not None and e.new_score is None for e in entries))

@@ -1,0 +1,36 @@
+"""Celery tasks of the intake: thin shells over bridge.intake.service, taking ids only."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from celery import shared_task
+
+from bridge.db import session_scope
+from bridge.intake import service
+from bridge.moodle import MoodleError
+
+MAX_RETRIES = 10
+
+
+@shared_task(name=service.FETCH_ITEM, bind=True, acks_late=True, reject_on_worker_lost=True,
+             max_retries=MAX_RETRIES)
+def fetch_item_task(self: Any, item_id: str) -> str:
+    """Fetch a notified item from Moodle; retried with backoff while Moodle is unreachable."""
+    try:
+        return service.fetch_item(uuid.UUID(item_id)).value
+    except MoodleError as exc:  # only retryable ones get here
+        if self.request.retries >= MAX_RETRIES:
+            service.mark_fetch_failed(uuid.UUID(item_id), f"Moodle unreachable: {exc}")
+            raise
+        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries * 10, 900)) from None
+
+
+@shared_task(name=service.RECONCILE)
+def reconcile_task() -> int:
+    """Periodic: take in submissions Moodle has and the bridge never heard of."""
+    taken = service.reconcile()
+    with session_scope() as session:
+        service.requeue_stuck(session)
+    return len(taken)

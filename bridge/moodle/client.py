@@ -1,0 +1,243 @@
+"""The Moodle web-service client: REST calls, file downloads, quirks and error classes.
+
+Every call is a form POST to /webservice/rest/server.php (the token travels in the body, never
+in a URL). Files come from /webservice/pluginfile.php, which only takes `?token=`: those URLs
+are redacted from logs and errors, and the token is only ever sent to the site's own host.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from bridge.config import Settings, get_settings
+from bridge.moodle.encoding import ParamValue, encode_params, install_log_redaction, redact
+from bridge.moodle.errors import (
+    MoodleError,
+    MoodleFileError,
+    MoodlePermanentError,
+    MoodleProtocolError,
+    MoodleUnavailable,
+    MoodleWSException,
+)
+from bridge.moodle.schemas import (
+    AssignmentsResponse,
+    GradesResponse,
+    SiteInfo,
+    SubmissionsResponse,
+)
+
+log = logging.getLogger(__name__)
+install_log_redaction()
+
+REST_PATH = "/webservice/rest/server.php"
+PLUGINFILE_PATH = "/webservice/pluginfile.php/"
+RETRYABLE_STATUS = frozenset({408, 425, 429})
+# What save functions answer on success: mod_assign_save_grade null, core_grades_update_grades 0.
+SAVE_OK = (None, 0, {}, [])
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class UnknownSite(LookupError):
+    pass
+
+
+class MoodleClient:
+    """Calls to one Moodle site with one web-service token."""
+
+    def __init__(self, base_url: str, token: str, *, timeout: float = 20.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False,
+                                  headers={"User-Agent": "moodle-bridge"})
+
+    def __repr__(self) -> str:
+        return f"MoodleClient({self.base_url!r}, token=***)"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> MoodleClient:
+        return self
+
+    def __exit__(self, *exc: tuple[type[BaseException], BaseException, TracebackType]) -> None:
+        self.close()
+
+    # -- generic -----------------------------------------------------------------------------
+
+    def call(self, function: str, params: Mapping[str, ParamValue] | None = None) -> Any:
+        """Call a web-service function and return its decoded JSON (exceptions raised)."""
+        form = [("wstoken", self._token), ("wsfunction", function),
+                ("moodlewsrestformat", "json"), *encode_params(params or {})]
+        try:
+            response = self._http.post(self.base_url + REST_PATH, data=_unique(form))
+        except httpx.TimeoutException:
+            raise MoodleUnavailable("timed out", function=function) from None
+        except httpx.HTTPError as exc:
+            raise MoodleUnavailable(self._clean(f"{type(exc).__name__}: {exc}"),
+                                    function=function) from None
+        self._check_status(response, function)
+        try:
+            data = response.json()
+        except ValueError:
+            raise MoodleProtocolError(
+                f"answer is not JSON (HTTP {response.status_code}, "
+                f"{response.headers.get('content-type', '?')})", function=function) from None
+        if isinstance(data, dict) and "exception" in data and "errorcode" in data:
+            raise MoodleWSException(self._clean(str(data.get("message", ""))), function=function,
+                                    errorcode=str(data["errorcode"]),
+                                    exception=str(data["exception"]))
+        return data
+
+    def _typed(self, model: type[Model], function: str,
+               params: Mapping[str, ParamValue]) -> Model:
+        data = self.call(function, params)
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise MoodleProtocolError(f"unexpected answer: {exc.errors()[0]['msg']}",
+                                      function=function) from None
+
+    # -- typed functions ---------------------------------------------------------------------
+
+    def get_site_info(self) -> SiteInfo:
+        """core_webservice_get_site_info: who the token belongs to and what it may call."""
+        return self._typed(SiteInfo, "core_webservice_get_site_info", {})
+
+    def get_assignments(self, course_ids: list[int]) -> AssignmentsResponse:
+        """mod_assign_get_assignments, including courses the bridge user is not enrolled in."""
+        return self._typed(AssignmentsResponse, "mod_assign_get_assignments",
+                           {"courseids": course_ids, "includenotenrolledcourses": True})
+
+    def get_submissions(self, assignment_ids: list[int], *, status: str | None = None,
+                        since: int | None = None, before: int | None = None
+                        ) -> SubmissionsResponse:
+        """mod_assign_get_submissions: the latest submission of each user (files, online text)."""
+        return self._typed(SubmissionsResponse, "mod_assign_get_submissions", {
+            "assignmentids": assignment_ids, "status": status or None, "since": since,
+            "before": before,
+        })
+
+    def get_grades(self, assignment_ids: list[int], *, since: int | None = None
+                   ) -> GradesResponse:
+        """mod_assign_get_grades: grades arrive as strings and are parsed to floats."""
+        return self._typed(GradesResponse, "mod_assign_get_grades",
+                           {"assignmentids": assignment_ids, "since": since})
+
+    def save_grade(self, *, assignment_id: int, user_id: int, grade: float, attempt_number: int,
+                   feedback_html: str, apply_to_all: bool = False, add_attempt: bool = False,
+                   workflow_state: str = "") -> None:
+        """mod_assign_save_grade with an HTML feedback comment; Moodle answers `null`."""
+        function = "mod_assign_save_grade"
+        data = self.call(function, {
+            "assignmentid": assignment_id, "userid": user_id, "grade": grade,
+            "attemptnumber": attempt_number, "addattempt": add_attempt,
+            "workflowstate": workflow_state, "applytoall": apply_to_all,
+            "plugindata": {"assignfeedbackcomments_editor": {"text": feedback_html, "format": 1}},
+        })
+        _expect_saved(function, data)
+
+    def save_question_grade(self, params: Mapping[str, ParamValue]) -> dict[str, Any]:
+        """local_bridge_save_question_grade (the plugin's function for manual quiz marks)."""
+        function = "local_bridge_save_question_grade"
+        data = self.call(function, params)
+        if not isinstance(data, dict):
+            raise MoodleProtocolError("expected an object", function=function)
+        return data
+
+    # -- files -------------------------------------------------------------------------------
+
+    def download(self, fileurl: str, *, max_bytes: int) -> bytes:
+        """A submitted file from /webservice/pluginfile.php, at most `max_bytes` long."""
+        target, base = urlsplit(fileurl), urlsplit(self.base_url)
+        if (target.scheme, target.netloc) != (base.scheme, base.netloc) \
+                or PLUGINFILE_PATH not in target.path:
+            # The token goes to this site's pluginfile.php and nowhere else.
+            raise MoodleFileError(f"refusing to fetch a file outside the site: {fileurl[:200]}")
+        try:
+            with self._http.stream("GET", fileurl, params={"token": self._token}) as response:
+                self._check_status(response, "pluginfile", stream=True)
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise MoodleFileError(f"file is larger than {max_bytes} bytes")
+                    chunks.append(chunk)
+                content_type = response.headers.get("content-type", "")
+        except httpx.TimeoutException:
+            raise MoodleUnavailable("file download timed out") from None
+        except httpx.HTTPError as exc:
+            raise MoodleUnavailable(self._clean(f"{type(exc).__name__}: {exc}")) from None
+        body = b"".join(chunks)
+        if content_type.startswith("application/json") and body[:1] == b"{":
+            _raise_pluginfile_error(body)
+        return body
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _clean(self, text: str) -> str:
+        return redact(text, self._token)
+
+    def _check_status(self, response: httpx.Response, function: str, stream: bool = False
+                      ) -> None:
+        status = response.status_code
+        if status < 300:
+            return
+        if stream:
+            response.read()
+        if status >= 500 or status in RETRYABLE_STATUS:
+            raise MoodleUnavailable(f"HTTP {status}", function=function)
+        if function == "pluginfile":
+            _raise_pluginfile_error(response.content, status)
+        raise MoodlePermanentError(f"HTTP {status}", function=function)
+
+
+def _unique(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    return dict(pairs)
+
+
+def _expect_saved(function: str, data: Any) -> None:
+    if data in SAVE_OK:
+        return
+    if isinstance(data, list) and all(isinstance(w, dict) and "warningcode" in w for w in data):
+        warning = data[0]
+        raise MoodlePermanentError(
+            f"{warning.get('warningcode')}: {warning.get('message')} ({warning.get('item')})",
+            function=function, errorcode=str(warning.get("warningcode")))
+    raise MoodleProtocolError(f"unexpected answer {str(data)[:200]!r}", function=function)
+
+
+def _raise_pluginfile_error(body: bytes, status: int = 200) -> None:
+    """pluginfile.php errors are `{"error", "errorcode", ...}`, not WS exceptions."""
+    import json
+
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and {"error", "errorcode"} <= data.keys() \
+            and "reproductionlink" in data:
+        error: MoodleError = MoodlePermanentError(
+            f"{data['errorcode']}: {redact(str(data['error']))}", function="pluginfile",
+            errorcode=str(data["errorcode"]))
+        raise error
+    if status != 200:
+        raise MoodlePermanentError(f"HTTP {status}", function="pluginfile")
+
+
+def client_for_site(site_id: str, settings: Settings | None = None,
+                    transport: httpx.BaseTransport | None = None) -> MoodleClient:
+    """A client for a configured site (MOODLE_SITES); UnknownSite if there is none."""
+    settings = settings or get_settings()
+    site = settings.moodle_sites.get(site_id)
+    if site is None:
+        raise UnknownSite(site_id)
+    return MoodleClient(site.url, site.token.get_secret_value(),
+                        timeout=settings.moodle_timeout_s, transport=transport)

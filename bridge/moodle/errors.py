@@ -1,0 +1,61 @@
+"""Moodle failures, each one either worth retrying or not.
+
+Moodle reports most errors inside HTTP 200 (`{"exception", "errorcode", "message"}`); the
+errorcode, not the status, says whether trying again can help.
+"""
+
+from __future__ import annotations
+
+# Exceptions that come from a passing condition on Moodle's side (database hiccup, maintenance).
+RETRYABLE_ERRORCODES = frozenset({
+    "dmlreadexception", "dmlwriteexception", "dbtransactionfailed", "sitemaintenance",
+    "ddllocktimeout", "cannotgetlock", "locktimeout",
+})
+
+
+class MoodleError(Exception):
+    """A Moodle call that did not succeed. `retryable` says whether trying later may help."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, function: str | None = None,
+                 errorcode: str | None = None) -> None:
+        self.function, self.errorcode = function, errorcode
+        super().__init__(f"{function}: {message}" if function else message)
+
+
+class MoodleRetryableError(MoodleError):
+    retryable = True
+
+
+class MoodlePermanentError(MoodleError):
+    retryable = False
+
+
+class MoodleUnavailable(MoodleRetryableError):
+    """Network failure, timeout, or an HTTP status that means "not now" (5xx, 429, 408)."""
+
+
+class MoodleProtocolError(MoodleRetryableError):
+    """An answer that is not what a Moodle web service returns (an HTML page from a proxy)."""
+
+
+class MoodleWSException(MoodleError):
+    """An exception Moodle returned inside HTTP 200."""
+
+    def __init__(self, message: str, *, function: str | None, errorcode: str,
+                 exception: str = "") -> None:
+        self.exception = exception
+        super().__init__(f"{errorcode}: {message}", function=function, errorcode=errorcode)
+
+    @property
+    def retryable(self) -> bool:  # type: ignore[override]
+        return self.errorcode in RETRYABLE_ERRORCODES
+
+
+class MoodleFileError(MoodlePermanentError):
+    """A submitted file that cannot be taken: too large, too many, unsafe name, foreign URL."""
+
+
+class MoodleResponseError(MoodlePermanentError):
+    """A well-formed answer that does not hold what was asked for (unknown assignment...)."""
