@@ -13,6 +13,7 @@ from bridge.jobs import GRADE_SUBMISSION
 from bridge.submissions import service as submissions
 from grader.config import get_grader_settings
 from grader.images import ImageMissing
+from grader.metrics import SandboxFailure, record_grading, sandbox_failure
 from grader.pipeline import Outcome, grade_submission, mark_failed
 from grader.sandbox import SandboxError
 from grader.sandbox.docker import DockerSandbox, reap_orphans
@@ -55,8 +56,10 @@ def grade_submission_task(self: Any, submission_id: str) -> str:
     sid = uuid.UUID(submission_id)
     countdown = min(2 ** self.request.retries * 5, 300)
     try:
-        outcome = grade_submission(sid, get_sandbox())
+        outcome = grade_submission(sid, get_sandbox(), on_result=record_grading)
     except (SandboxError, ImageMissing) as exc:
+        if isinstance(exc, ImageMissing):  # the sandbox counts its own failures
+            sandbox_failure(SandboxFailure.IMAGE_MISSING)
         if self.request.retries >= MAX_RETRIES:
             mark_failed(sid, f"sandbox unavailable: {exc}")
             raise
