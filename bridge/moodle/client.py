@@ -39,6 +39,7 @@ install_log_redaction()
 REST_PATH = "/webservice/rest/server.php"
 PLUGINFILE_PATH = "/webservice/pluginfile.php/"
 RETRYABLE_STATUS = frozenset({408, 425, 429})
+ERROR_BODY_BYTES = 4096
 # What save functions answer on success: mod_assign_save_grade null, core_grades_update_grades 0.
 SAVE_OK = (None, 0, {}, [])
 Model = TypeVar("Model", bound=BaseModel)
@@ -164,20 +165,24 @@ class MoodleClient:
         try:
             with self._http.stream("GET", fileurl, params={"token": self._token}) as response:
                 self._check_status(response, "pluginfile", stream=True)
+                is_json = response.headers.get("content-type", "").startswith("application/json")
+                # Room to read pluginfile.php's own JSON error even when files must be tiny.
+                limit = max(max_bytes, ERROR_BODY_BYTES) if is_json else max_bytes
                 chunks, size = [], 0
                 for chunk in response.iter_bytes():
                     size += len(chunk)
-                    if size > max_bytes:
+                    if size > limit:
                         raise MoodleFileError(f"file is larger than {max_bytes} bytes")
                     chunks.append(chunk)
-                content_type = response.headers.get("content-type", "")
         except httpx.TimeoutException:
             raise MoodleUnavailable("file download timed out") from None
         except httpx.HTTPError as exc:
             raise MoodleUnavailable(self._clean(f"{type(exc).__name__}: {exc}")) from None
         body = b"".join(chunks)
-        if content_type.startswith("application/json") and body[:1] == b"{":
+        if is_json and body[:1] == b"{":
             _raise_pluginfile_error(body)
+        if len(body) > max_bytes:
+            raise MoodleFileError(f"file is larger than {max_bytes} bytes")
         return body
 
     # -- helpers -----------------------------------------------------------------------------

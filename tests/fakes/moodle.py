@@ -17,6 +17,7 @@ import re
 import socket
 import threading
 import time
+from urllib.parse import parse_qsl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,7 +210,8 @@ class FakeMoodle:
         if self.outage:
             return Response("<html><body>Service unavailable</body></html>", self.outage,
                             media_type="text/html")
-        form = dict(request.query_params) | dict(await request.form())
+        form = dict(request.query_params) | dict(parse_qsl((await request.body()).decode(),
+                                                         keep_blank_values=True))
         params = parse_brackets({k: str(v) for k, v in form.items()})
         if params.pop("wstoken", None) != self.token:
             return JSONResponse(recorded("errors/invalid_token.json"))
