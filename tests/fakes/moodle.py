@@ -17,10 +17,10 @@ import re
 import socket
 import threading
 import time
-from urllib.parse import parse_qsl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import uvicorn
