@@ -54,7 +54,7 @@ class AccountRepository:
                      .options(selectinload(Account.enrolments)).with_for_update())
         return self.session.scalars(statement).all()
 
-    def list(self, *, role: AccountRole | None, status: AccountStatus | None, limit: int,
+    def page(self, *, role: AccountRole | None, status: AccountStatus | None, limit: int,
              offset: int) -> Sequence[Account]:
         statement = select(Account).options(selectinload(Account.enrolments))
         if role is not None:

@@ -136,7 +136,7 @@ def list_accounts(session: Session, *, role: AccountRole | None = None,
                   status: AccountStatus | None = None, limit: int = 100,
                   offset: int = 0) -> Sequence[Account]:
     """Accounts with their enrolments, oldest first."""
-    return AccountRepository(session).list(role=role, status=status, limit=limit, offset=offset)
+    return AccountRepository(session).page(role=role, status=status, limit=limit, offset=offset)
 
 
 def set_status(session: Session, *, account_id: uuid.UUID, status: AccountStatus) -> Account:
