@@ -74,7 +74,7 @@ def backoff(attempt: int, *, base_s: float, max_s: float, rng: random.Random | N
             ) -> float:
     """Exponential backoff with jitter: about base·2^(n-1), spread by ±50 %."""
     raw = min(base_s * 2 ** max(attempt - 1, 0), max_s)
-    return raw * (rng or random).uniform(0.5, 1.5)
+    return float(raw * (rng or random).uniform(0.5, 1.5))
 
 
 def scale(score: float, max_score: float, max_grade: float) -> float:

@@ -41,7 +41,7 @@ PLUGINFILE_PATH = "/webservice/pluginfile.php/"
 RETRYABLE_STATUS = frozenset({408, 425, 429})
 ERROR_BODY_BYTES = 4096
 # What save functions answer on success: mod_assign_save_grade null, core_grades_update_grades 0.
-SAVE_OK = (None, 0, {}, [])
+SAVE_OK: tuple[object, ...] = (None, 0, {}, [])
 Model = TypeVar("Model", bound=BaseModel)
 
 
