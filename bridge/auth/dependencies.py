@@ -5,14 +5,16 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import Cookie, Depends, Header, HTTPException, status
+from fastapi import Cookie, Depends, Header, HTTPException, Request, status
 
 from bridge.auth import service
 from bridge.auth.models import Account, AccountRole
 from bridge.deps import SessionDep, SettingsDep
 
 SESSION_COOKIE = "bridge_session"
+SIGN_IN_PAGE = "/api/v1/auth/login"
 
 
 def _unauthenticated(detail: str = "sign in first") -> HTTPException:
@@ -47,6 +49,25 @@ def get_current_account(
 
 
 CurrentAccount = Annotated[Account, Depends(get_current_account)]
+
+
+def get_browser_account(
+    request: Request,
+    session: SessionDep,
+    authorization: Annotated[str | None, Header()] = None,
+    bridge_session: Annotated[str | None, Cookie()] = None,
+) -> Account:
+    """As get_current_account, but a browser without a session is sent to the sign-in page."""
+    token = _bearer(authorization) or bridge_session
+    if not token and "text/html" in request.headers.get("accept", ""):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        location = f"{SIGN_IN_PAGE}?{urlencode({'next': target})}"
+        raise HTTPException(status.HTTP_303_SEE_OTHER, "sign in first",
+                            headers={"Location": location})
+    return _account(session, token)
+
+
+BrowserAccount = Annotated[Account, Depends(get_browser_account)]
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,53 @@ _PAGE = """<!doctype html>
 """
 
 
+_SIGN_IN = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in</title>
+</head>
+<body>
+<h1>Sign in</h1>
+{message}<form method="post" action="{action}">
+<input type="hidden" name="next" value="{next}">
+<p><label>Email or username<br><input name="login" value="{login}" autocomplete="username"
+ required maxlength="254"></label></p>
+<p><label>Password<br><input name="password" type="password" autocomplete="current-password"
+ required maxlength="1024"></label></p>
+<p><button type="submit">Sign in</button></p>
+</form>
+</body>
+</html>
+"""
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": ("default-src 'none'; form-action 'self'; base-uri 'none'; "
+                                "frame-ancestors 'none'"),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """A same-site path to go to after signing in (never another site: no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def sign_in_page(*, action: str, next_path: str, login: str = "", error: str | None = None,
+                 status_code: int = 200) -> HTMLResponse:
+    """The password form for browsers; it POSTs to `action` and then goes to `next_path`."""
+    message = f'<p role="alert">{html.escape(error)}</p>\n' if error else ""
+    body = _SIGN_IN.format(message=message, action=html.escape(action, quote=True),
+                           next=html.escape(next_path, quote=True),
+                           login=html.escape(login, quote=True))
+    return HTMLResponse(body, status_code=status_code, headers=_PAGE_HEADERS)
+
+
 def origin(url: str) -> str:
     """scheme://host[:port] of a URL."""
     parts = urlsplit(url)
