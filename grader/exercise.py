@@ -93,6 +93,8 @@ class Comparison(Strict):
 
 
 class TestCase(Strict):
+    __test__ = False  # an exercise test, not a pytest class
+
     name: str = Field(min_length=1, max_length=200)
     stdin: str = ""
     stdin_file: RelPath | None = None

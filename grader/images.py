@@ -32,10 +32,15 @@ class ImageMissing(RuntimeError):
     """The runner image for a language is not in the Docker engine."""
 
 
+def base_tag(profile: LanguageProfile) -> str:
+    """`repository:tag` of the Debian rootfs image: changes only with the package list."""
+    digest = hashlib.sha256(f"{SUITE}\n{' '.join(sorted(profile.packages))}\n".encode())
+    return f"{profile.image}-base:{digest.hexdigest()[:16]}"
+
+
 def image_tag(profile: LanguageProfile) -> str:
-    """`repository:tag` of the image for the current runner and package list."""
-    digest = hashlib.sha256()
-    digest.update(f"{SUITE}\n{' '.join(sorted(profile.packages))}\n".encode())
+    """`repository:tag` of the runner image: the base plus the runner files."""
+    digest = hashlib.sha256(base_tag(profile).encode())
     for name in PAYLOAD:
         digest.update((IMAGE_FILES / name).read_bytes())
     return f"{profile.image}:{digest.hexdigest()[:16]}"
@@ -61,8 +66,33 @@ def build_image(
     client: docker.DockerClient, profile: LanguageProfile,
     progress: Callable[[str], None] = print, force: bool = False,
 ) -> str:
-    """Build (or find) the image for `profile` from a debootstrap rootfs; return its id."""
+    """Build (or find) the runner image for `profile`; return its id."""
     tag = image_tag(profile)
+    if not force:
+        try:
+            return str(client.images.get(tag).id)
+        except ImageNotFound:
+            pass
+    base = _base_image(client, profile, progress, force)
+    progress(f"[{profile.name}] adding the runner to {base_tag(profile)} as {tag}")
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as archive:
+        dockerfile = f"FROM {base}\nCOPY {' '.join(PAYLOAD)} /opt/grader/\n".encode()
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(dockerfile)
+        archive.addfile(info, io.BytesIO(dockerfile))
+        for name in PAYLOAD:
+            archive.add(IMAGE_FILES / name, arcname=name)
+    context.seek(0)
+    image, _ = client.images.build(fileobj=context, custom_context=True, tag=tag, rm=True,
+                                   pull=False, network_mode="none")
+    progress(f"[{profile.name}] built {tag} ({str(image.id)[:19]})")
+    return str(image.id)
+
+
+def _base_image(client: docker.DockerClient, profile: LanguageProfile,
+                progress: Callable[[str], None], force: bool) -> str:
+    tag = base_tag(profile)
     if not force:
         try:
             return str(client.images.get(tag).id)
@@ -79,7 +109,8 @@ def build_image(
     rootfs.parent.mkdir(parents=True, exist_ok=True)
     cache = (BUILD_DIR / "debs").resolve()
     cache.mkdir(parents=True, exist_ok=True)
-    progress(f"[{profile.name}] debootstrap {SUITE} with {', '.join(profile.packages)} (~1 min)")
+    progress(f"[{profile.name}] debootstrap {SUITE} with {', '.join(profile.packages)} "
+             "(a minute or two)")
     command = [
         "debootstrap", "--variant=minbase", f"--include={','.join(profile.packages)}",
         f"--cache-dir={cache}", SUITE, str(rootfs), MIRROR,
@@ -88,26 +119,21 @@ def build_image(
                           text=True) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
-            if line.startswith(("I: Retrieving", "I: Validating")):
+            if line.startswith(("I: Retrieving", "I: Validating", "I: Extracting",
+                                "I: Unpacking", "I: Configuring")):
                 continue
             progress(f"[{profile.name}]   {line.rstrip()}")
     if proc.returncode != 0:
         raise RuntimeError(f"debootstrap failed with exit code {proc.returncode}")
-    _install_payload(rootfs)
-    progress(f"[{profile.name}] importing rootfs into Docker as {tag}")
+    _trim(rootfs)
+    progress(f"[{profile.name}] importing the rootfs into Docker as {tag}")
     image_id = _import(client, rootfs, tag)
     shutil.rmtree(rootfs)
-    progress(f"[{profile.name}] built {tag} ({image_id[:19]})")
     return image_id
 
 
-def _install_payload(rootfs: Path) -> None:
-    target = rootfs / "opt" / "grader"
-    target.mkdir(parents=True, exist_ok=True)
-    for name in PAYLOAD:
-        shutil.copyfile(IMAGE_FILES / name, target / name)
-        (target / name).chmod(0o644)
-    # Trim what a sandbox never needs: package caches and docs.
+def _trim(rootfs: Path) -> None:
+    """Drop what a sandbox never needs: package caches and documentation."""
     for junk in ("var/cache/apt/archives", "usr/share/doc", "usr/share/man", "usr/share/info"):
         shutil.rmtree(rootfs / junk, ignore_errors=True)
 
@@ -118,10 +144,7 @@ def _import(client: docker.DockerClient, rootfs: Path, tag: str) -> str:
         for entry in sorted(os.listdir(rootfs)):
             archive.add(rootfs / entry, arcname=entry)
     repository, _, version = tag.partition(":")
-    response = client.api.import_image_from_data(
-        buffer.getvalue(), repository=repository, tag=version
-    )
-    del response
+    client.api.import_image_from_data(buffer.getvalue(), repository=repository, tag=version)
     return str(client.images.get(tag).id)
 
 

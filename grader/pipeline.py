@@ -21,13 +21,13 @@ from bridge.delivery.service import on_graded
 from bridge.exercises import service as exercises
 from bridge.submissions.models import Result, SubmissionStatus
 from bridge.submissions.repository import SubmissionRepository
+from grader.config import get_grader_settings
 from grader.exercise import ExerciseError
 from grader.grading import grade
 from grader.results import GradingResult
 from grader.sandbox import Sandbox
 
 log = logging.getLogger(__name__)
-LEASE_MARGIN = timedelta(seconds=60)
 
 
 class Outcome(StrEnum):
@@ -69,7 +69,8 @@ def grade_submission(
             submission.status, submission.error = SubmissionStatus.FAILED, str(exc)
             return Outcome.BROKEN_EXERCISE
         limits = exercise.spec.limits
-        lease = timedelta(seconds=limits.total_time_s + limits.compile_time_s) + LEASE_MARGIN
+        margin = get_grader_settings().lease_margin_s
+        lease = timedelta(seconds=limits.total_time_s + limits.compile_time_s + margin)
         now = utcnow()
         if not repo.claim(submission_id, owner, now, now + lease):
             return Outcome.BUSY

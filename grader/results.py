@@ -16,6 +16,8 @@ SCHEMA_VERSION = 1
 
 
 class TestStatus(StrEnum):
+    __test__ = False  # a status enum, not a pytest class
+
     PASSED = "passed"
     FAILED = "failed"
     TIMEOUT = "timeout"
@@ -34,6 +36,8 @@ class RunStatus(StrEnum):
 
 
 class TestResult(BaseModel):
+    __test__ = False
+
     model_config = ConfigDict(extra="forbid")
 
     name: str

@@ -27,7 +27,7 @@ from docker.errors import APIError, DockerException, NotFound
 from docker.types import Ulimit
 
 from grader.config import GraderSettings
-from grader.images import ensure_image
+from grader.images import ImageMissing, ensure_image
 from grader.languages import LANGUAGES, RUNNER
 from grader.sandbox import (
     ProcessOutcome,
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 LABEL = "moodle-bridge.sandbox"
 OWNER_LABEL = "moodle-bridge.owner"
+INSTANCE_LABEL = "moodle-bridge.sandbox-instance"
 MAX_RESULT_BYTES = 256 * 1024 * 1024
 
 
@@ -124,6 +125,7 @@ class DockerSandbox:
         self.settings = settings
         self.client = client or docker.from_env(timeout=120)
         self.owner = _owner()
+        self.instance = uuid.uuid4().hex
         self.pools: dict[str, _Pool] = {}
 
     def image_digest(self, language: str) -> str:
@@ -132,7 +134,12 @@ class DockerSandbox:
 
     def _pool(self, language: str) -> _Pool:
         if language not in self.pools:
-            self.pools[language] = _Pool(self, language)
+            try:
+                self.pools[language] = _Pool(self, language)
+            except ImageMissing:
+                raise
+            except Exception as exc:  # the engine is down or unreachable: retry later
+                raise SandboxError(f"Docker engine unavailable: {exc}") from exc
         return self.pools[language]
 
     def run(self, job: SandboxJob) -> SandboxOutcome:
@@ -147,6 +154,13 @@ class DockerSandbox:
             pool.retire()
             pool.prepare_next()
             return _aborted(job, pool.image_id, "total time limit exceeded", timed_out=True)
+        except EOFError:
+            # The runner died mid-run: only the submission's own processes share its uid.
+            log.warning("runner in %s ended without a result; replacing it", slot.container_name)
+            pool.retire()
+            pool.prepare_next()
+            return _aborted(job, pool.image_id, "the run was aborted: the program killed or "
+                            "starved its test runner", timed_out=False)
         except (OSError, ValueError, DockerException) as exc:
             pool.retire()
             pool.prepare_next()
@@ -212,7 +226,8 @@ class DockerSandbox:
                 ulimits=[Ulimit(name="core", soft=0, hard=0),
                          Ulimit(name="nofile", soft=256, hard=256)],
                 log_config={"type": "none"},
-                labels={LABEL: "1", OWNER_LABEL: self.owner, "moodle-bridge.language": language},
+                labels={LABEL: "1", OWNER_LABEL: self.owner, INSTANCE_LABEL: self.instance,
+                        "moodle-bridge.language": language},
             )
         except DockerException as exc:
             raise SandboxError(f"cannot start a sandbox container: {exc}") from exc
@@ -244,9 +259,9 @@ class DockerSandbox:
         self.pools.clear()
 
     def containers(self) -> list[str]:
-        """Names of the sandbox containers this process owns (for tests and operators)."""
+        """Names of the containers this sandbox started (for tests and operators)."""
         found = self.client.containers.list(
-            all=True, filters={"label": [f"{LABEL}=1", f"{OWNER_LABEL}={self.owner}"]}
+            all=True, filters={"label": [f"{LABEL}=1", f"{INSTANCE_LABEL}={self.instance}"]}
         )
         return [c.name for c in found]
 

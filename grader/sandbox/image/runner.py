@@ -135,13 +135,13 @@ def run_process(
     open_fds = {out_r, err_r}
     timed_out = output_exceeded = False
     deadline = started + time_s
-    while open_fds:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            timed_out = True
-            break
-        ready, _, _ = select.select(list(open_fds), [], [], min(remaining, 0.5))
-        for fd in ready:
+    status: int | None = None
+    rusage: Any = None
+    exited_at: float | None = None
+
+    def drain(fds: list[int]) -> None:
+        nonlocal output_exceeded
+        for fd in fds:
             chunk = os.read(fd, 65536)
             if not chunk:
                 open_fds.discard(fd)
@@ -149,15 +149,30 @@ def run_process(
             buffers[fd] += chunk
             if len(buffers[fd]) > cap:
                 output_exceeded = True
-        if output_exceeded:
+
+    while open_fds and not output_exceeded:
+        now = time.monotonic()
+        if now >= deadline:
+            timed_out = status is None
             break
-    if timed_out or output_exceeded:
-        kill_all_mine()
-    status, rusage = wait_with_deadline(pid, deadline + 1.0)
-    wall = time.monotonic() - started
+        if status is None:
+            done, wait_status, usage = os.wait4(pid, os.WNOHANG)
+            if done:
+                status, rusage, exited_at = wait_status, usage, now
+        elif now - exited_at > 0.05:  # type: ignore[operator]
+            # The process is gone; a descendant (setsid, daemon) still holds the pipes.
+            break
+        ready, _, _ = select.select(list(open_fds), [], [], 0.005 if status is None else 0.01)
+        drain(ready)
+    kill_all_mine()
+    if status is None:
+        status, rusage = wait_with_deadline(pid, deadline + 1.0)
+    for fd in list(open_fds):  # whatever was written before the kill
+        while fd in open_fds and select.select([fd], [], [], 0)[0]:
+            drain([fd])
+    wall = (exited_at or time.monotonic()) - started
     for fd in (out_r, err_r):
         os.close(fd)
-    kill_all_mine()  # daemons and setsid() escapees do not outlive their test
     exit_code = os.WEXITSTATUS(status) if status is not None and os.WIFEXITED(status) else None
     term = os.WTERMSIG(status) if status is not None and os.WIFSIGNALED(status) else None
     return {
@@ -174,6 +189,7 @@ def run_process(
 
 
 def wait_with_deadline(pid: int, deadline: float) -> tuple[int | None, Any]:
+    """Wait for the test's process; past the deadline, kill everything and collect it."""
     while True:
         done, status, rusage = os.wait4(pid, os.WNOHANG)
         if done:
@@ -193,7 +209,6 @@ def kill_all_mine() -> None:
                 os.kill(-1, sig)
             except ProcessLookupError:
                 break
-    reap()
 
 
 def reap() -> None:
@@ -330,6 +345,7 @@ def main() -> int:
     except Exception as exc:  # the worker turns this into a sandbox error
         result = {"runner_error": f"{type(exc).__name__}: {exc}"}
     kill_all_mine()
+    reap()
     leftovers = remove_my_files()
     processes = my_other_processes()
     result["clean"] = not leftovers and not processes and my_ipc_objects() == 0
