@@ -1,0 +1,148 @@
+"""A real Celery worker on Redis and PostgreSQL: grading, and surviving a killed worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+import yaml
+from celery import Celery
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from bridge.config import Settings
+from bridge.db import make_engine
+from bridge.exercises import service as exercises
+from bridge.jobs import GRADE_SUBMISSION, celery_config
+from bridge.migrate import upgrade
+from bridge.submissions.models import Result, Submission, SubmissionStatus
+from grader.sandbox.docker import LABEL, OWNER_LABEL
+from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, recreate_database
+
+E2E_DATABASE_URL = str(make_url(TEST_DATABASE_URL).set(database="bridge_e2e")
+                       .render_as_string(hide_password=False))
+E2E_BROKER_URL = TEST_REDIS_URL.rsplit("/", 1)[0] + "/14"
+
+
+@pytest.fixture(scope="module")
+def factory() -> Iterator[sessionmaker[Session]]:
+    recreate_database(E2E_DATABASE_URL)
+    upgrade(E2E_DATABASE_URL)
+    engine = make_engine(E2E_DATABASE_URL)
+    yield sessionmaker(bind=engine, expire_on_commit=False)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def producer() -> Celery:
+    import redis
+
+    redis.Redis.from_url(E2E_BROKER_URL).flushdb()
+    app = Celery("e2e-producer")
+    app.conf.update(celery_config(Settings(broker_url=E2E_BROKER_URL,
+                                           database_url=E2E_DATABASE_URL)))
+    return app
+
+
+@pytest.fixture(scope="module")
+def worker(factory: sessionmaker[Session], tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[subprocess.Popen[bytes]]:
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    env = {**os.environ, "DATABASE_URL": E2E_DATABASE_URL, "BROKER_URL": E2E_BROKER_URL,
+           "ENVIRONMENT": "test", "GRADER_LEASE_MARGIN_S": "2"}
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "grader.worker", "worker", "--concurrency", "1",
+             "--pool", "prefork", "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    yield process
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    print(Path(log).read_text()[-3000:])
+
+
+def submit(factory: sessionmaker[Session], producer: Celery, code: str,
+           limits: dict[str, float] | None = None) -> uuid.UUID:
+    spec = {"language": "python", "entrypoint": "solution.py",
+            "limits": {"time_s": 5, "total_time_s": 10, "compile_time_s": 5, **(limits or {})},
+            "tests": [{"name": "adds", "stdin": "2 3\n", "expected_stdout": "5\n"}]}
+    from bridge.submissions import service as submissions
+
+    with factory() as session:
+        version = exercises.create(session, name="e2e",
+                                   files={"exercise.yaml": yaml.safe_dump(spec).encode()})
+        submission = submissions.create(session, exercise_id=version.exercise_id,
+                                        files={"solution.py": code.encode()})
+        session.commit()
+        session.info.clear()  # the test sends the job itself, to the e2e broker
+    producer.send_task(GRADE_SUBMISSION, args=[str(submission.id)])
+    return submission.id
+
+
+def wait_for(factory: sessionmaker[Session], sid: uuid.UUID, status: SubmissionStatus,
+             timeout: float = 90) -> Submission:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with factory() as session:
+            submission = session.get(Submission, sid)
+            if submission is not None and submission.status is status:
+                return submission
+        time.sleep(0.2)
+    raise AssertionError(f"submission {sid} never reached {status}")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def test_worker_grades_a_submission(factory: sessionmaker[Session], producer: Celery,
+                                    worker: subprocess.Popen[bytes]) -> None:
+    sid = submit(factory, producer, "a, b = map(int, input().split())\nprint(a + b)\n")
+    wait_for(factory, sid, SubmissionStatus.GRADED)
+    with factory() as session:
+        [result] = session.scalars(select(Result).where(Result.submission_id == sid))
+    assert result.score == result.max_score == 1
+
+
+def test_killed_worker_leaves_the_submission_to_be_graded_again(
+    factory: sessionmaker[Session], producer: Celery, worker: subprocess.Popen[bytes]
+) -> None:
+    code = "import time\ntime.sleep(2)\na, b = map(int, input().split())\nprint(a + b)\n"
+    sid = submit(factory, producer, code)
+    wait_for(factory, sid, SubmissionStatus.RUNNING)
+    [child] = children(worker.pid)
+    os.kill(child, signal.SIGKILL)  # mid-run: the result was never written
+
+    graded = wait_for(factory, sid, SubmissionStatus.GRADED, timeout=120)
+    assert graded.run_count >= 2
+    with factory() as session:
+        results = list(session.scalars(select(Result).where(Result.submission_id == sid)))
+    assert len(results) == 1 and results[0].score == 1
+    # The dead child's warm container was removed by its successor at start-up.
+    client = docker.from_env()
+    owners = {c.labels.get(OWNER_LABEL, "")
+              for c in client.containers.list(all=True, filters={"label": f"{LABEL}=1"})}
+    assert not any(owner.endswith(f":{child}") for owner in owners)
