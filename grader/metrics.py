@@ -40,11 +40,13 @@ class TaskOutcome(StrEnum):
 
 
 class SandboxFailure(StrEnum):
+    ENGINE_UNAVAILABLE = "engine_unavailable"  # the Docker engine did not answer
     START_FAILED = "start_failed"        # the engine refused to start a container
     PREPARE_FAILED = "prepare_failed"    # a pre-started runner was unusable; replaced
     WALL_CLOCK = "wall_clock"            # killed by the host wall clock; container retired
     RUN_ERROR = "run_error"              # the exchange with the runner broke
     RUNNER_ERROR = "runner_error"        # the runner reported an error of its own
+    RUNNER_KILLED = "runner_killed"      # the program killed or starved its runner; retired
     UNCLEAN = "unclean"                  # the run left something behind; container retired
     IMAGE_MISSING = "image_missing"      # no runner image for the language
 

@@ -29,6 +29,7 @@ from docker.types import Ulimit
 from grader.config import GraderSettings
 from grader.images import ImageMissing, ensure_image
 from grader.languages import LANGUAGES, RUNNER
+from grader.metrics import SandboxFailure, sandbox_failure
 from grader.sandbox import (
     ProcessOutcome,
     SandboxError,
@@ -81,6 +82,7 @@ class _Pool:
             return future.result()
         except Exception:
             log.warning("prepared sandbox slot failed; starting a fresh container", exc_info=True)
+            sandbox_failure(SandboxFailure.PREPARE_FAILED)
             self.retire()
             return self.prepare()
 
@@ -139,6 +141,7 @@ class DockerSandbox:
             except ImageMissing:
                 raise
             except Exception as exc:  # the engine is down or unreachable: retry later
+                sandbox_failure(SandboxFailure.ENGINE_UNAVAILABLE)
                 raise SandboxError(f"Docker engine unavailable: {exc}") from exc
         return self.pools[language]
 
@@ -151,17 +154,20 @@ class DockerSandbox:
             raw = self._exchange(slot, _encode_job(job), deadline)
         except TimeoutError:
             log.warning("sandbox %s exceeded the host wall clock; removing it", slot.container_name)
+            sandbox_failure(SandboxFailure.WALL_CLOCK)
             pool.retire()
             pool.prepare_next()
             return _aborted(job, pool.image_id, "total time limit exceeded", timed_out=True)
         except EOFError:
             # The runner died mid-run: only the submission's own processes share its uid.
             log.warning("runner in %s ended without a result; replacing it", slot.container_name)
+            sandbox_failure(SandboxFailure.RUNNER_KILLED)
             pool.retire()
             pool.prepare_next()
             return _aborted(job, pool.image_id, "the run was aborted: the program killed or "
                             "starved its test runner", timed_out=False)
         except (OSError, ValueError, DockerException) as exc:
+            sandbox_failure(SandboxFailure.RUN_ERROR)
             pool.retire()
             pool.prepare_next()
             raise SandboxError(f"sandbox run failed: {exc}") from exc
@@ -171,6 +177,8 @@ class DockerSandbox:
             # Anything left behind (or a runner that could not finish) retires the container.
             log.warning("sandbox %s not clean after uid %s; replacing it",
                         slot.container_name, slot.uid)
+            sandbox_failure(SandboxFailure.RUNNER_ERROR if "runner_error" in raw
+                            else SandboxFailure.UNCLEAN)
             pool.retire()
         pool.prepare_next()
         if "runner_error" in raw:
@@ -230,6 +238,7 @@ class DockerSandbox:
                         "moodle-bridge.language": language},
             )
         except DockerException as exc:
+            sandbox_failure(SandboxFailure.START_FAILED)
             raise SandboxError(f"cannot start a sandbox container: {exc}") from exc
         return name
 
