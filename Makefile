@@ -27,10 +27,10 @@ images: venv docker
 # SQLite in var/ and a filesystem broker, real Docker sandboxes.
 run: images
 	@mkdir -p var
-	@[ -s var/api_key ] || (umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))' > var/api_key)
+	@for f in api_key secret_key; do [ -s var/$$f ] || (umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))' > var/$$f); done
 	@echo "API key: var/api_key   (curl -H \"X-API-Key: \$$(cat var/api_key)\" ...)"
 	$(BIN)/bridge migrate
-	@set -m; export BRIDGE_API_KEY="$$(cat var/api_key)"; \
+	@set -m; export BRIDGE_API_KEY="$$(cat var/api_key)" BRIDGE_SECRET_KEY="$$(cat var/secret_key)"; \
 	$(BIN)/celery -A grader.worker worker --beat --schedule var/celerybeat-schedule \
 	  --loglevel INFO --concurrency 2 --hostname grader@%h & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
@@ -38,12 +38,13 @@ run: images
 
 test: venv
 	.ci/services.sh test
+	scripts/install-ops-tools.sh
 	$(BIN)/grader images build
 	$(BIN)/ruff check bridge grader tests
+	scripts/check-php.sh
+	scripts/check-ops.sh
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) \
 	  $(BIN)/pytest -p no:cacheprovider tests
-	@if [ -x .ci/check-php.sh ]; then .ci/check-php.sh; fi
-	@if [ -x .ci/check-ops.sh ]; then .ci/check-ops.sh; fi
 
 lint: venv
 	$(BIN)/ruff check bridge grader tests
