@@ -30,8 +30,9 @@ run: images
 	@for f in api_key secret_key; do [ -s var/$$f ] || (umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))' > var/$$f); done
 	@echo "API key: var/api_key   (curl -H \"X-API-Key: \$$(cat var/api_key)\" ...)"
 	$(BIN)/bridge migrate
+	@rm -rf var/worker-metrics && mkdir -p var/worker-metrics
 	@set -m; export BRIDGE_API_KEY="$$(cat var/api_key)" BRIDGE_SECRET_KEY="$$(cat var/secret_key)"; \
-	$(BIN)/celery -A grader.worker worker --beat --schedule var/celerybeat-schedule \
+	PROMETHEUS_MULTIPROC_DIR=var/worker-metrics $(BIN)/celery -A grader.worker worker --beat --schedule var/celerybeat-schedule \
 	  --loglevel INFO --concurrency 2 --hostname grader@%h & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/bridge serve --host 127.0.0.1 --port 8000
