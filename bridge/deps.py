@@ -10,23 +10,13 @@ from fastapi import Depends, Header, HTTPException, status
 from sqlalchemy.orm import Session
 
 from bridge.config import Settings, get_settings
-from bridge.db import get_sessionmaker
-from bridge.jobs import discard_jobs, flush_jobs
+from bridge.db import session_scope
 
 
 def get_session() -> Iterator[Session]:
     """One session per request: committed when the endpoint succeeds, then jobs are sent."""
-    session = get_sessionmaker()()
-    try:
+    with session_scope() as session:
         yield session
-        session.commit()
-        flush_jobs(session)
-    except BaseException:
-        session.rollback()
-        discard_jobs(session)
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

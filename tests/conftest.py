@@ -26,7 +26,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
-from bridge.db import make_engine  # noqa: E402
+from bridge.db import make_engine, session_scope  # noqa: E402
 from bridge.migrate import upgrade  # noqa: E402
 from grader.config import GraderSettings  # noqa: E402
 from grader.sandbox.docker import DockerSandbox  # noqa: E402
@@ -88,20 +88,10 @@ def client(db_factory: sessionmaker[Session], redis_client: redis.Redis) -> Iter
     """The API over the rolled-back test database, with the real Redis broker."""
     from bridge.app import create_app
     from bridge.deps import get_session
-    from bridge.jobs import discard_jobs, flush_jobs
 
     def test_session() -> Iterator[Session]:
-        session = db_factory()
-        try:
+        with session_scope(db_factory) as session:
             yield session
-            session.commit()
-            flush_jobs(session)
-        except BaseException:
-            session.rollback()
-            discard_jobs(session)
-            raise
-        finally:
-            session.close()
 
     app = create_app()
     app.dependency_overrides[get_session] = test_session

@@ -117,25 +117,15 @@ def scratch_database() -> Iterator[str]:
 def test_real_worker_grades_and_delivers(moodle_site: FakeMoodle, scratch_database: str,
                                          redis_client) -> None:
     from bridge.app import create_app
-    from bridge.db import make_engine
+    from bridge.db import make_engine, session_scope
     from bridge.deps import get_session
-    from bridge.jobs import discard_jobs, flush_jobs
 
     engine = make_engine(scratch_database)
     factory = sessionmaker(bind=engine, expire_on_commit=False)
 
     def scratch_session() -> Iterator[Session]:
-        session = factory()
-        try:
+        with session_scope(factory) as session:
             yield session
-            session.commit()
-            flush_jobs(session)
-        except BaseException:
-            session.rollback()
-            discard_jobs(session)
-            raise
-        finally:
-            session.close()
 
     env = os.environ | {
         "ENVIRONMENT": "test", "DATABASE_URL": scratch_database, "BROKER_URL": TEST_REDIS_URL,
