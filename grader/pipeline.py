@@ -8,6 +8,7 @@ again. A result is written only by the holder of a live lease, once per grading 
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import uuid
 from collections.abc import Callable
@@ -41,8 +42,6 @@ class Outcome(StrEnum):
 
 def worker_id() -> str:
     """Who holds a lease: host, process and a per-run nonce."""
-    import os
-
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 

@@ -57,7 +57,7 @@ def add_exercise_version(exercise_id: uuid.UUID, body: ExerciseVersionCreate,
         raise _invalid(exc) from None
     except service.ExerciseNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "exercise not found") from None
-    return _read(version, _name(session, exercise_id))
+    return _read(version, service.name(session, exercise_id=exercise_id))
 
 
 @router.get("/{exercise_id}", response_model=ExerciseRead)
@@ -67,7 +67,7 @@ def get_exercise(exercise_id: uuid.UUID, session: SessionDep) -> ExerciseRead:
         version = service.latest(session, exercise_id=exercise_id)
     except service.ExerciseNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "exercise not found") from None
-    return _read(version, _name(session, exercise_id))
+    return _read(version, service.name(session, exercise_id=exercise_id))
 
 
 @router.post("/validate")
@@ -79,10 +79,3 @@ def validate_exercise(body: ExerciseVersionCreate) -> dict[str, object]:
         return {"valid": False, "error": exc.as_dict(), "detail": str(exc)}
     return {"valid": True, "language": loaded.language, "max_score": max_score(loaded),
             "tests": len(loaded.io_tests) or len(loaded.unit_tests)}
-
-
-def _name(session: SessionDep, exercise_id: uuid.UUID) -> str:
-    from bridge.exercises.repository import ExerciseRepository
-
-    exercise = ExerciseRepository(session).get(exercise_id)
-    return exercise.name if exercise else ""

@@ -59,3 +59,9 @@ def load(session: Session, *, version_id: uuid.UUID) -> LoadedExercise:
     if version is None:
         raise ExerciseNotFound(version_id)
     return parse_exercise({f.path: f.content for f in version.files})
+
+
+def name(session: Session, *, exercise_id: uuid.UUID) -> str:
+    """An exercise's name, or "" if it does not exist."""
+    exercise = ExerciseRepository(session).get(exercise_id)
+    return exercise.name if exercise else ""
