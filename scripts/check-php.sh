@@ -26,4 +26,4 @@ done < <(find moodle_plugin -name '*.php' -not -path 'moodle_plugin/tests/vendor
 echo "check-php: linted $count PHP files, $failed with problems"
 [ "$failed" -eq 0 ] || exit 1
 
-phpunit -c moodle_plugin/phpunit.xml
+phpunit --do-not-cache-result -c moodle_plugin/phpunit.xml
