@@ -50,7 +50,11 @@ try {
         ? AUTH_LOGIN_SUSPENDED : AUTH_LOGIN_FAILED;
     \core\event\user_login_failed::create(['other' => ['username' => '', 'reason' => $failure]])->trigger();
     debugging('auth_jwtsso: login refused: ' . $e->getMessage(), DEBUG_DEVELOPER);
-    redirect(get_login_url(), get_string('loginrefused', 'auth_jwtsso', $e->reason), null,
-        \core\output\notification::NOTIFY_ERROR);
+    redirect(
+        get_login_url(),
+        get_string('loginrefused', 'auth_jwtsso', $e->reason),
+        null,
+        \core\output\notification::NOTIFY_ERROR
+    );
 }
 redirect($landing);

@@ -33,8 +33,10 @@ use local_bridge\local\activity_settings;
  */
 function local_bridge_coursemodule_standard_elements($formwrapper, $mform) {
     $current = $formwrapper->get_current();
-    if (!in_array($current->modulename ?? '', activity_settings::MODULES, true)
-            || !has_capability('local/bridge:configure', $formwrapper->get_context())) {
+    if (
+        !in_array($current->modulename ?? '', activity_settings::MODULES, true)
+        || !has_capability('local/bridge:configure', $formwrapper->get_context())
+    ) {
         return;
     }
     $settings = !empty($current->coursemodule) ? activity_settings::get((int) $current->coursemodule) : null;
@@ -44,17 +46,25 @@ function local_bridge_coursemodule_standard_elements($formwrapper, $mform) {
     $mform->addHelpButton('local_bridge_enabled', 'enabled', 'local_bridge');
     $mform->setDefault('local_bridge_enabled', (int) ($settings->enabled ?? 0));
 
-    $mform->addElement('textarea', 'local_bridge_exercise', get_string('exercise', 'local_bridge'),
-        ['rows' => 16, 'cols' => 80, 'class' => 'text-monospace', 'spellcheck' => 'false']);
+    $mform->addElement(
+        'textarea',
+        'local_bridge_exercise',
+        get_string('exercise', 'local_bridge'),
+        ['rows' => 16, 'cols' => 80, 'class' => 'text-monospace', 'spellcheck' => 'false']
+    );
     $mform->setType('local_bridge_exercise', PARAM_RAW);
     $mform->addHelpButton('local_bridge_exercise', 'exercise', 'local_bridge');
     $mform->setDefault('local_bridge_exercise', (string) ($settings->exercise ?? ''));
     $mform->hideIf('local_bridge_exercise', 'local_bridge_enabled', 'notchecked');
 
     if ($settings && $settings->bridgestatus !== 'unknown') {
-        $mform->addElement('static', 'local_bridge_status', get_string('bridgeverdict', 'local_bridge'),
+        $mform->addElement(
+            'static',
+            'local_bridge_status',
+            get_string('bridgeverdict', 'local_bridge'),
             html_writer::tag('strong', get_string('status_' . $settings->bridgestatus, 'local_bridge')) .
-            html_writer::tag('pre', s((string) $settings->bridgemessage), ['class' => 'mt-2 mb-0']));
+            html_writer::tag('pre', s((string) $settings->bridgemessage), ['class' => 'mt-2 mb-0'])
+        );
         $mform->hideIf('local_bridge_status', 'local_bridge_enabled', 'notchecked');
     }
 }
@@ -75,8 +85,11 @@ function local_bridge_coursemodule_validation($fromform, $data) {
         return ['local_bridge_exercise' => get_string('exerciserequired', 'local_bridge')];
     }
     if (strlen($exercise) > activity_settings::MAX_EXERCISE_BYTES) {
-        return ['local_bridge_exercise' => get_string('exercisetoolarge', 'local_bridge',
-            display_size(activity_settings::MAX_EXERCISE_BYTES))];
+        return ['local_bridge_exercise' => get_string(
+            'exercisetoolarge',
+            'local_bridge',
+            display_size(activity_settings::MAX_EXERCISE_BYTES)
+        )];
     }
     return [];
 }
@@ -96,13 +109,17 @@ function local_bridge_coursemodule_edit_post_actions($data, $course) {
     if (!has_capability('local/bridge:configure', $context)) {
         return $data;
     }
-    $verdict = activity_settings::save((int) $data->coursemodule, !empty($data->local_bridge_enabled),
-        (string) ($data->local_bridge_exercise ?? ''), [
+    $verdict = activity_settings::save(
+        (int) $data->coursemodule,
+        !empty($data->local_bridge_enabled),
+        (string) ($data->local_bridge_exercise ?? ''),
+        [
             'course_id' => (int) $course->id,
             'cmid' => (int) $data->coursemodule,
             'kind' => $data->modulename,
             'instance_id' => (int) $data->instance,
-        ]);
+        ]
+    );
     if ($verdict !== null) {
         $message = get_string('status_' . $verdict->status, 'local_bridge') .
             ($verdict->message !== '' ? ': ' . s($verdict->message) : '');

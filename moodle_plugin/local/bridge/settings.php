@@ -27,16 +27,33 @@ defined('MOODLE_INTERNAL') || die();
 if ($hassiteconfig) {
     $settings = new admin_settingpage('local_bridge', new lang_string('pluginname', 'local_bridge'));
     $ADMIN->add('localplugins', $settings);
-    $ADMIN->add('reports', new admin_externalpage('local_bridge_status', new lang_string('statuspage', 'local_bridge'),
-        new moodle_url('/local/bridge/status.php'), 'local/bridge:viewstatus'));
+    $ADMIN->add('reports', new admin_externalpage(
+        'local_bridge_status',
+        new lang_string('statuspage', 'local_bridge'),
+        new moodle_url('/local/bridge/status.php'),
+        'local/bridge:viewstatus'
+    ));
 
     if ($ADMIN->fulltree) {
-        $settings->add(new admin_setting_configtext('local_bridge/bridgeurl',
-            new lang_string('bridgeurl', 'local_bridge'), new lang_string('bridgeurl_desc', 'local_bridge'), '', PARAM_URL));
-        $settings->add(new admin_setting_configpasswordunmask('local_bridge/secret',
-            new lang_string('secret', 'local_bridge'), new lang_string('secret_desc', 'local_bridge'), ''));
-        $settings->add(new admin_setting_configtext('local_bridge/siteid',
-            new lang_string('siteid', 'local_bridge'), new lang_string('siteid_desc', 'local_bridge'), '',
-            '/^[A-Za-z0-9._-]{1,64}$/'));
+        $settings->add(new admin_setting_configtext(
+            'local_bridge/bridgeurl',
+            new lang_string('bridgeurl', 'local_bridge'),
+            new lang_string('bridgeurl_desc', 'local_bridge'),
+            '',
+            PARAM_URL
+        ));
+        $settings->add(new admin_setting_configpasswordunmask(
+            'local_bridge/secret',
+            new lang_string('secret', 'local_bridge'),
+            new lang_string('secret_desc', 'local_bridge'),
+            ''
+        ));
+        $settings->add(new admin_setting_configtext(
+            'local_bridge/siteid',
+            new lang_string('siteid', 'local_bridge'),
+            new lang_string('siteid_desc', 'local_bridge'),
+            '',
+            '/^[A-Za-z0-9._-]{1,64}$/'
+        ));
     }
 }

@@ -52,8 +52,10 @@ $table->head = [get_string('kind', 'local_bridge'), get_string('item', 'local_br
 foreach ($rows as $row) {
     $action = '';
     if ($row->status !== \local_bridge\local\outbox::ACKNOWLEDGED) {
-        $action = html_writer::link(new moodle_url($PAGE->url, ['retry' => $row->id, 'sesskey' => sesskey()]),
-            get_string('retrynow', 'local_bridge'));
+        $action = html_writer::link(
+            new moodle_url($PAGE->url, ['retry' => $row->id, 'sesskey' => sesskey()]),
+            get_string('retrynow', 'local_bridge')
+        );
     }
     $table->data[] = [s($row->kind), $row->itemid, $row->cmid, s($row->status), $row->attempts,
         s(shorten_text((string) $row->lasterror, 200)),

@@ -158,8 +158,10 @@ class token_validator implements token_validator_interface {
         if ($jwk === null) {
             throw new invalid_token_exception('unknown_kid');
         }
-        if (($jwk['alg'] ?? null) !== $alg || ($jwk['kty'] ?? null) !== self::KEY_TYPES[$alg]
-                || (isset($jwk['use']) && $jwk['use'] !== 'sig')) {
+        if (
+            ($jwk['alg'] ?? null) !== $alg || ($jwk['kty'] ?? null) !== self::KEY_TYPES[$alg]
+            || (isset($jwk['use']) && $jwk['use'] !== 'sig')
+        ) {
             throw new invalid_token_exception('key_alg_mismatch');
         }
         try {

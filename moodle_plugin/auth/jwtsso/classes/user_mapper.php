@@ -174,8 +174,10 @@ class user_mapper {
         if (!is_int($courseid) || $courseid < 1 || !$this->store->course_exists($courseid)) {
             throw new mapping_exception('course_not_found');
         }
-        if (($claims['enrol'] ?? false) === true && !$this->store->is_enrolled($courseid, $userid)
-                && !$this->store->enrol_student($courseid, $userid)) {
+        if (
+            ($claims['enrol'] ?? false) === true && !$this->store->is_enrolled($courseid, $userid)
+            && !$this->store->enrol_student($courseid, $userid)
+        ) {
             throw new mapping_exception('enrol_not_available');
         }
         return $courseid;

@@ -66,9 +66,12 @@ final class token_validator_test extends \PHPUnit\Framework\TestCase {
     public function test_vectors_cover_required_scenarios(): void {
         $vectors = bridge_test_vectors('jwt_vectors.json');
         $reasons = array_column($vectors['cases'], 'reason');
-        foreach (['alg_none', 'hmac_with_public_key', 'unknown_kid', 'retired_key_expired', 'expired', 'not_yet_valid',
-                'wrong_iss', 'wrong_aud', 'replayed_jti', 'tampered_payload', 'bad_signature', 'truncated', 'oversized',
-                'wrong_typ'] as $reason) {
+        $required = [
+            'alg_none', 'hmac_with_public_key', 'unknown_kid', 'retired_key_expired', 'expired', 'not_yet_valid',
+            'wrong_iss', 'wrong_aud', 'replayed_jti', 'tampered_payload', 'bad_signature', 'truncated', 'oversized',
+            'wrong_typ',
+        ];
+        foreach ($required as $reason) {
             $this->assertContains($reason, $reasons);
         }
         $names = array_column($vectors['cases'], 'name');
@@ -166,8 +169,15 @@ final class token_validator_test extends \PHPUnit\Framework\TestCase {
      */
     private function validator(array $vectors, jwks_provider $jwks, jti_store $jtis): token_validator {
         $now = $vectors['now'];
-        return new token_validator($jwks, $jtis, $vectors['issuer'], $vectors['audience'], $vectors['leeway'],
-            $vectors['max_token_bytes'], static fn(): int => $now);
+        return new token_validator(
+            $jwks,
+            $jtis,
+            $vectors['issuer'],
+            $vectors['audience'],
+            $vectors['leeway'],
+            $vectors['max_token_bytes'],
+            static fn(): int => $now
+        );
     }
 
     /**
@@ -178,7 +188,7 @@ final class token_validator_test extends \PHPUnit\Framework\TestCase {
      * @return jwks_provider
      */
     private function jwks(array $keys, ?array $cached = null): jwks_provider {
-        return new class($keys, $cached ?? $keys) implements jwks_provider {
+        return new class ($keys, $cached ?? $keys) implements jwks_provider {
             /** @var int number of forced refreshes */
             public int $refreshes = 0;
 
@@ -214,7 +224,7 @@ final class token_validator_test extends \PHPUnit\Framework\TestCase {
      * @return jti_store
      */
     private function jtis(array $used): jti_store {
-        return new class(array_fill_keys($used, 0)) implements jti_store {
+        return new class (array_fill_keys($used, 0)) implements jti_store {
             /**
              * Constructor.
              *

@@ -73,8 +73,10 @@ class bridge_client {
      * @return exercise_verdict
      */
     public function submit_exercise(array $activity, string $exerciseyaml): exercise_verdict {
-        $body = json_encode(['schema' => notification::SCHEMA] + $activity + ['exercise_yaml' => $exerciseyaml],
-            JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR);
+        $body = json_encode(
+            ['schema' => notification::SCHEMA] + $activity + ['exercise_yaml' => $exerciseyaml],
+            JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR
+        );
         try {
             $response = $this->post(self::EXERCISES_PATH, $body);
         } catch (\RuntimeException $e) {

@@ -42,8 +42,10 @@ final class bridge_client_test extends \PHPUnit\Framework\TestCase {
         $this->assertSame($body, $sent);
         $this->assertSame('application/json', $headers['Content-Type']);
         $this->assertSame('valid', $signer->verify($headers, $sent, $vectors['now']));
-        $this->assertSame(array_column($vectors['cases'], null, 'name')['valid_assign_submission']['headers'],
-            array_diff_key($headers, ['Content-Type' => 1]));
+        $this->assertSame(
+            array_column($vectors['cases'], null, 'name')['valid_assign_submission']['headers'],
+            array_diff_key($headers, ['Content-Type' => 1])
+        );
     }
 
     /**
@@ -134,7 +136,7 @@ final class bridge_client_test extends \PHPUnit\Framework\TestCase {
      * @return http_transport
      */
     private function transport(http_response $response): http_transport {
-        return new class($response) implements http_transport {
+        return new class ($response) implements http_transport {
             /** @var array[] [url, headers, body] per request */
             public array $requests = [];
 

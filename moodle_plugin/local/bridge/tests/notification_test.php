@@ -81,8 +81,11 @@ final class notification_test extends \PHPUnit\Framework\TestCase {
         $event = ['objectid' => '2', 'courseid' => '2', 'contextinstanceid' => '2', 'timecreated' => (string) 1767225570]
             + $example['event'];
         $snapshot = ['id' => '2', 'quiz' => '1', 'attempt' => '1', 'userid' => '5'];
-        $this->assertSame($example['body'], notification::encode(notification::from_event($event, $snapshot,
-            bridge_test_vectors('webhook_vectors.json')['site'])));
+        $this->assertSame($example['body'], notification::encode(notification::from_event(
+            $event,
+            $snapshot,
+            bridge_test_vectors('webhook_vectors.json')['site']
+        )));
     }
 
     /**
@@ -117,8 +120,10 @@ final class notification_test extends \PHPUnit\Framework\TestCase {
      * The event id is the documented hash.
      */
     public function test_event_id(): void {
-        $this->assertSame(hash('sha256', 'site|\mod_quiz\event\attempt_submitted|2|7|100'),
-            notification::event_id('site', '\mod_quiz\event\attempt_submitted', 2, 7, 100));
+        $this->assertSame(
+            hash('sha256', 'site|\mod_quiz\event\attempt_submitted|2|7|100'),
+            notification::event_id('site', '\mod_quiz\event\attempt_submitted', 2, 7, 100)
+        );
     }
 
     /**

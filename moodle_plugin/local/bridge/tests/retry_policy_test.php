@@ -31,7 +31,9 @@ final class retry_policy_test extends \PHPUnit\Framework\TestCase {
      */
     public function test_exponential_with_cap(): void {
         $this->assertSame([60, 120, 240, 480, 960], array_map(
-            static fn(int $n): int => retry_policy::delay($n, 0.0), [1, 2, 3, 4, 5]));
+            static fn(int $n): int => retry_policy::delay($n, 0.0),
+            [1, 2, 3, 4, 5]
+        ));
         $this->assertSame(retry_policy::MAX_DELAY, retry_policy::delay(10, 0.0));
         $this->assertSame(retry_policy::MAX_DELAY, retry_policy::delay(PHP_INT_MAX, 0.99));
         $this->assertSame(60, retry_policy::delay(0, 0.0));

@@ -48,8 +48,10 @@ final class signer_test extends \PHPUnit\Framework\TestCase {
      * @param array $case one vector case
      */
     public function test_vector(array $case): void {
-        $this->assertSame($case['verdict'] === 'accept' ? 'valid' : $case['reason'],
-            $this->signer()->verify($case['headers'], $case['body'], $this->vectors()['now']));
+        $this->assertSame(
+            $case['verdict'] === 'accept' ? 'valid' : $case['reason'],
+            $this->signer()->verify($case['headers'], $case['body'], $this->vectors()['now'])
+        );
     }
 
     /**

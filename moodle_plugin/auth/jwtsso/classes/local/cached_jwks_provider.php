@@ -74,8 +74,13 @@ class cached_jwks_provider implements \auth_jwtsso\jwks_provider {
         $body = $curl->get($this->url, [], ['CURLOPT_TIMEOUT' => 10, 'CURLOPT_CONNECTTIMEOUT' => 5]);
         $status = (int) ($curl->get_info()['http_code'] ?? 0);
         if ($curl->get_errno() || $curl->error || $status !== 200 || strlen($body) > self::MAX_BYTES) {
-            throw new \moodle_exception('jwksunavailable', 'auth_jwtsso', '', null,
-                "HTTP {$status} {$curl->error}");
+            throw new \moodle_exception(
+                'jwksunavailable',
+                'auth_jwtsso',
+                '',
+                null,
+                "HTTP {$status} {$curl->error}"
+            );
         }
         $jwks = json_decode($body, true);
         if (!is_array($jwks) || !isset($jwks['keys']) || !is_array($jwks['keys']) || !array_is_list($jwks['keys'])) {

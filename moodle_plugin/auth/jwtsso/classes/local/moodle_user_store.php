@@ -37,8 +37,11 @@ class moodle_user_store implements \auth_jwtsso\user_store {
             throw new \coding_exception("Unsupported field {$field}");
         }
         $where = $field === 'email' ? $DB->sql_equal('email', ':value', false) : "{$field} = :value";
-        return array_values($DB->get_records_select('user', "{$where} AND mnethostid = :mnethostid",
-            ['value' => $value, 'mnethostid' => $CFG->mnet_localhost_id]));
+        return array_values($DB->get_records_select(
+            'user',
+            "{$where} AND mnethostid = :mnethostid",
+            ['value' => $value, 'mnethostid' => $CFG->mnet_localhost_id]
+        ));
     }
 
     /**

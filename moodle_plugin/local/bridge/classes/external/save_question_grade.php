@@ -48,9 +48,13 @@ class save_question_grade extends external_api {
             'mark' => new external_value(PARAM_FLOAT, 'Mark, between 0 and the question\'s maximum mark in this quiz'),
             'comment' => new external_value(PARAM_RAW, 'Feedback for the student', VALUE_DEFAULT, ''),
             'commentformat' => new external_value(PARAM_INT, 'Format of the comment', VALUE_DEFAULT, FORMAT_HTML),
-            'sequencecheck' => new external_value(PARAM_INT,
+            'sequencecheck' => new external_value(
+                PARAM_INT,
                 'Expected number of steps of the question attempt; refuses the grade when the question changed since ' .
-                '(for example a teacher graded it by hand). -1 to skip the check', VALUE_DEFAULT, -1),
+                '(for example a teacher graded it by hand). -1 to skip the check',
+                VALUE_DEFAULT,
+                -1
+            ),
         ]);
     }
 
@@ -65,8 +69,14 @@ class save_question_grade extends external_api {
      * @param int $sequencecheck expected step count, or -1
      * @return array
      */
-    public static function execute(int $attemptid, int $slot, float $mark, string $comment = '',
-            int $commentformat = FORMAT_HTML, int $sequencecheck = -1): array {
+    public static function execute(
+        int $attemptid,
+        int $slot,
+        float $mark,
+        string $comment = '',
+        int $commentformat = FORMAT_HTML,
+        int $sequencecheck = -1
+    ): array {
         global $CFG, $DB;
         require_once($CFG->dirroot . '/mod/quiz/locallib.php');
 
@@ -97,8 +107,10 @@ class save_question_grade extends external_api {
         $quba = \question_engine::load_questions_usage_by_activity($attemptobj->get_uniqueid());
         $qa = $quba->get_question_attempt($slot);
         $maxmark = (float) $qa->get_max_mark();
-        if ($maxmark <= 0 || !is_finite($mark) || $mark / $maxmark < $qa->get_min_fraction()
-                || $mark / $maxmark > $qa->get_max_fraction()) {
+        if (
+            $maxmark <= 0 || !is_finite($mark) || $mark / $maxmark < $qa->get_min_fraction()
+            || $mark / $maxmark > $qa->get_max_fraction()
+        ) {
             throw new \moodle_exception('markoutofrange', 'local_bridge', '', format_float($maxmark, 2));
         }
         $quba->manual_grade($slot, $comment, $mark, $commentformat);

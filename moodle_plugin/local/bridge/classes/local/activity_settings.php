@@ -74,8 +74,10 @@ class activity_settings {
                 $activity = ['site' => (string) get_config('local_bridge', 'siteid')] + $activity;
                 $verdict = outbox::client()->submit_exercise($activity, $exercise);
             } catch (\InvalidArgumentException $e) {
-                $verdict = new \local_bridge\exercise_verdict(\local_bridge\exercise_verdict::UNREACHABLE,
-                    get_string('notconfigured', 'local_bridge'));
+                $verdict = new \local_bridge\exercise_verdict(
+                    \local_bridge\exercise_verdict::UNREACHABLE,
+                    get_string('notconfigured', 'local_bridge')
+                );
             }
             $row->bridgestatus = $verdict->status;
             $row->bridgemessage = $verdict->message;

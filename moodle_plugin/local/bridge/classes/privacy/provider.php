@@ -34,7 +34,6 @@ class provider implements
     \core_privacy\local\metadata\provider,
     \core_privacy\local\request\core_userlist_provider,
     \core_privacy\local\request\plugin\provider {
-
     /**
      * Describe the data.
      *
@@ -68,11 +67,13 @@ class provider implements
      */
     public static function get_contexts_for_userid(int $userid): contextlist {
         $contextlist = new contextlist();
-        $contextlist->add_from_sql("SELECT ctx.id
-                                      FROM {local_bridge_notification} n
-                                      JOIN {context} ctx ON ctx.instanceid = n.cmid AND ctx.contextlevel = :modulelevel
-                                     WHERE n.userid = :userid",
-            ['modulelevel' => CONTEXT_MODULE, 'userid' => $userid]);
+        $contextlist->add_from_sql(
+            "SELECT ctx.id
+               FROM {local_bridge_notification} n
+               JOIN {context} ctx ON ctx.instanceid = n.cmid AND ctx.contextlevel = :modulelevel
+              WHERE n.userid = :userid",
+            ['modulelevel' => CONTEXT_MODULE, 'userid' => $userid]
+        );
         return $contextlist;
     }
 
@@ -84,8 +85,11 @@ class provider implements
     public static function get_users_in_context(userlist $userlist): void {
         $context = $userlist->get_context();
         if ($context instanceof \context_module) {
-            $userlist->add_from_sql('userid', 'SELECT userid FROM {local_bridge_notification} WHERE cmid = :cmid',
-                ['cmid' => $context->instanceid]);
+            $userlist->add_from_sql(
+                'userid',
+                'SELECT userid FROM {local_bridge_notification} WHERE cmid = :cmid',
+                ['cmid' => $context->instanceid]
+            );
         }
     }
 
@@ -101,11 +105,17 @@ class provider implements
             if (!$context instanceof \context_module) {
                 continue;
             }
-            $rows = $DB->get_records('local_bridge_notification', ['userid' => $userid, 'cmid' => $context->instanceid],
-                'timecreated', 'id, kind, itemid, payload, status, timecreated, timeacknowledged');
+            $rows = $DB->get_records(
+                'local_bridge_notification',
+                ['userid' => $userid, 'cmid' => $context->instanceid],
+                'timecreated',
+                'id, kind, itemid, payload, status, timecreated, timeacknowledged'
+            );
             if ($rows) {
-                writer::with_context($context)->export_data([get_string('pluginname', 'local_bridge')],
-                    (object) ['notifications' => array_values($rows)]);
+                writer::with_context($context)->export_data(
+                    [get_string('pluginname', 'local_bridge')],
+                    (object) ['notifications' => array_values($rows)]
+                );
             }
         }
     }
@@ -149,7 +159,10 @@ class provider implements
             return;
         }
         [$insql, $params] = $DB->get_in_or_equal($userlist->get_userids(), SQL_PARAMS_NAMED);
-        $DB->delete_records_select('local_bridge_notification', "cmid = :cmid AND userid {$insql}",
-            ['cmid' => $context->instanceid] + $params);
+        $DB->delete_records_select(
+            'local_bridge_notification',
+            "cmid = :cmid AND userid {$insql}",
+            ['cmid' => $context->instanceid] + $params
+        );
     }
 }

@@ -45,8 +45,15 @@ class requeue_notifications extends \core\task\scheduled_task {
      */
     public function execute() {
         global $DB;
-        $rows = $DB->get_records_select('local_bridge_notification', 'status = ? AND nextattempt < ?',
-            [outbox::PENDING, time() - self::GRACE], 'nextattempt', 'id', 0, 500);
+        $rows = $DB->get_records_select(
+            'local_bridge_notification',
+            'status = ? AND nextattempt < ?',
+            [outbox::PENDING, time() - self::GRACE],
+            'nextattempt',
+            'id',
+            0,
+            500
+        );
         foreach ($rows as $row) {
             outbox::queue((int) $row->id, time(), true);
         }
