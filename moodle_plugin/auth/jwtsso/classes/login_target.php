@@ -32,8 +32,11 @@ final class login_target {
      * @param bool $created whether the account was created by this login
      */
     public function __construct(
+        /** @var \stdClass the Moodle user to log in */
         public readonly \stdClass $user,
+        /** @var int|null course to land on, null for the site's default page */
         public readonly ?int $courseid,
+        /** @var bool whether the account was created by this login */
         public readonly bool $created = false,
     ) {
     }

@@ -59,11 +59,17 @@ class token_validator implements token_validator_interface {
      * @param \Closure|null $clock returns the current unix time; time() when null
      */
     public function __construct(
+        /** @var jwks_provider the bridge's published keys */
         private readonly jwks_provider $jwks,
+        /** @var jti_store memory of used token ids */
         private readonly jti_store $jtis,
+        /** @var string exact expected iss */
         private readonly string $issuer,
+        /** @var string exact expected aud (or one element of aud) */
         private readonly string $audience,
+        /** @var int seconds of clock skew tolerated on exp, nbf and iat */
         private readonly int $leeway = 30,
+        /** @var int largest token accepted */
         private readonly int $maxbytes = self::DEFAULT_MAX_TOKEN_BYTES,
         ?\Closure $clock = null,
     ) {

@@ -40,10 +40,15 @@ class user_mapper {
      * @param string $authtype this plugin's auth name
      */
     public function __construct(
+        /** @var user_store Moodle data */
         private readonly user_store $store,
+        /** @var string user field to match on: username, email or idnumber */
         private readonly string $field,
+        /** @var bool create a missing account */
         private readonly bool $autocreate,
+        /** @var bool log in to accounts of other auth methods */
         private readonly bool $allowtakeover,
+        /** @var string this plugin's auth name */
         private readonly string $authtype = 'jwtsso',
     ) {
         if (!isset(self::FIELD_CLAIMS[$field])) {

@@ -198,7 +198,12 @@ final class token_validator_test extends \PHPUnit\Framework\TestCase {
              * @param array $fresh keys served on refresh
              * @param array $cached keys served from cache
              */
-            public function __construct(private array $fresh, private array $cached) {
+            public function __construct(
+                /** @var array keys served on refresh */
+                private array $fresh,
+                /** @var array keys served from cache */
+                private array $cached,
+            ) {
             }
 
             /**
@@ -230,7 +235,10 @@ final class token_validator_test extends \PHPUnit\Framework\TestCase {
              *
              * @param array $seen jti => expiry
              */
-            public function __construct(public array $seen) {
+            public function __construct(
+                /** @var array jti => expiry */
+                public array $seen,
+            ) {
             }
 
             /**

@@ -43,8 +43,11 @@ class bridge_client {
      * @param \Closure|null $clock returns the current unix time; time() when null
      */
     public function __construct(
+        /** @var http_transport HTTP sender */
         private readonly http_transport $transport,
+        /** @var signer request signer */
         private readonly signer $signer,
+        /** @var string base URL of the bridge, without trailing slash */
         private readonly string $bridgeurl,
         ?\Closure $clock = null,
     ) {

@@ -38,7 +38,9 @@ final class exercise_verdict {
      * @param string $message the bridge's words (or the transport error)
      */
     public function __construct(
+        /** @var string one of the constants */
         public readonly string $status,
+        /** @var string the bridge's words (or the transport error) */
         public readonly string $message,
     ) {
     }

@@ -31,7 +31,9 @@ final class http_response {
      * @param string $body response body
      */
     public function __construct(
+        /** @var int HTTP status code */
         public readonly int $status,
+        /** @var string response body */
         public readonly string $body,
     ) {
     }

@@ -47,9 +47,13 @@ class signer {
      * @param int $maxbodybytes largest body verify() accepts
      */
     public function __construct(
+        /** @var string shared secret */
         private readonly string $secret,
+        /** @var string this site's identifier */
         private readonly string $site,
+        /** @var int seconds a signature stays valid either side of now */
         private readonly int $window = self::DEFAULT_WINDOW,
+        /** @var int largest body verify() accepts */
         private readonly int $maxbodybytes = self::DEFAULT_MAX_BODY_BYTES,
     ) {
         if ($secret === '') {

@@ -145,7 +145,10 @@ final class bridge_client_test extends \PHPUnit\Framework\TestCase {
              *
              * @param http_response $response the answer
              */
-            public function __construct(private http_response $response) {
+            public function __construct(
+                /** @var http_response the answer */
+                private http_response $response,
+            ) {
             }
 
             /**

@@ -37,7 +37,10 @@ class cached_jwks_provider implements \auth_jwtsso\jwks_provider {
      *
      * @param string $url JWKS URL
      */
-    public function __construct(private readonly string $url) {
+    public function __construct(
+        /** @var string JWKS URL */
+        private readonly string $url,
+    ) {
     }
 
     /**
