@@ -33,6 +33,7 @@ final class user_mapper_test extends \PHPUnit\Framework\TestCase {
      * Take the claims from the shared vectors so both sides agree on their names.
      */
     protected function setUp(): void {
+        parent::setUp();
         $cases = array_column(bridge_test_vectors('jwt_vectors.json')['cases'], null, 'name');
         $this->claims = $cases['valid_rs256']['claims'];
     }
@@ -96,7 +97,7 @@ final class user_mapper_test extends \PHPUnit\Framework\TestCase {
         ], $store->created[0]);
         $this->assertFalse(property_exists($target->user, 'password'));
 
-        $this->expectMappingFailure('no_account');
+        $this->expect_mapping_failure('no_account');
         (new user_mapper($this->store(), 'idnumber', false, false))->map($this->claims);
     }
 
@@ -106,7 +107,7 @@ final class user_mapper_test extends \PHPUnit\Framework\TestCase {
     public function test_create_refuses_taken_username(): void {
         $store = $this->store();
         $store->add(['username' => 'student1', 'email' => 'other@example.test']);
-        $this->expectMappingFailure('username_taken');
+        $this->expect_mapping_failure('username_taken');
         (new user_mapper($store, 'email', true, false))->map($this->claims);
     }
 
@@ -115,7 +116,7 @@ final class user_mapper_test extends \PHPUnit\Framework\TestCase {
      */
     public function test_create_validates_claims(): void {
         $mapper = new user_mapper($this->store(), 'idnumber', true, false);
-        $this->expectMappingFailure('invalid_email');
+        $this->expect_mapping_failure('invalid_email');
         $mapper->map(['email' => 'not an email'] + $this->claims);
     }
 
@@ -142,7 +143,7 @@ final class user_mapper_test extends \PHPUnit\Framework\TestCase {
     public function test_refuses(array $fields, string $reason): void {
         $store = $this->store();
         $store->add($fields + ['username' => 'student1']);
-        $this->expectMappingFailure($reason);
+        $this->expect_mapping_failure($reason);
         (new user_mapper($store, 'username', true, false))->map($this->claims);
     }
 
@@ -168,7 +169,7 @@ final class user_mapper_test extends \PHPUnit\Framework\TestCase {
         $store = $this->store();
         $admin = $store->add(['username' => 'student1', 'auth' => 'manual']);
         $store->admins[] = $admin->id;
-        $this->expectMappingFailure('admin_takeover');
+        $this->expect_mapping_failure('admin_takeover');
         (new user_mapper($store, 'username', false, true))->map($this->claims);
     }
 
@@ -179,7 +180,7 @@ final class user_mapper_test extends \PHPUnit\Framework\TestCase {
         $store = $this->store();
         $store->add(['username' => 'a', 'email' => 'student1@example.test']);
         $store->add(['username' => 'b', 'email' => 'student1@example.test']);
-        $this->expectMappingFailure('ambiguous_user');
+        $this->expect_mapping_failure('ambiguous_user');
         (new user_mapper($store, 'email', true, false))->map($this->claims);
     }
 
@@ -212,7 +213,7 @@ final class user_mapper_test extends \PHPUnit\Framework\TestCase {
         $mapper->map(['course_id' => 2, 'enrol' => true] + $this->claims);
         $this->assertCount(1, $store->enrolments, 'already enrolled: not enrolled twice');
 
-        $this->expectMappingFailure('course_not_found');
+        $this->expect_mapping_failure('course_not_found');
         $mapper->map(['course_id' => 99] + $this->claims);
     }
 
@@ -223,7 +224,7 @@ final class user_mapper_test extends \PHPUnit\Framework\TestCase {
         $store = $this->store();
         $store->add(['username' => 'student1']);
         $store->manualenrol = false;
-        $this->expectMappingFailure('enrol_not_available');
+        $this->expect_mapping_failure('enrol_not_available');
         (new user_mapper($store, 'username', false, false))->map(['course_id' => 2, 'enrol' => true] + $this->claims);
     }
 
@@ -232,7 +233,7 @@ final class user_mapper_test extends \PHPUnit\Framework\TestCase {
      *
      * @param string $reason machine word
      */
-    private function expectMappingFailure(string $reason): void {
+    private function expect_mapping_failure(string $reason): void {
         $this->expectException(mapping_exception::class);
         $this->expectExceptionMessageMatches('/^' . preg_quote($reason, '/') . '\b/');
     }
