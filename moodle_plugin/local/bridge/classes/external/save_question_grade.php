@@ -111,7 +111,8 @@ class save_question_grade extends external_api {
             $maxmark <= 0 || !is_finite($mark) || $mark / $maxmark < $qa->get_min_fraction()
             || $mark / $maxmark > $qa->get_max_fraction()
         ) {
-            throw new \moodle_exception('markoutofrange', 'local_bridge', '', format_float($maxmark, 2));
+            // Roll the delegated transaction back and rethrow, rather than leaving it open.
+            $transaction->rollback(new \moodle_exception('markoutofrange', 'local_bridge', '', format_float($maxmark, 2)));
         }
         $quba->manual_grade($slot, $comment, $mark, $commentformat);
         \question_engine::save_questions_usage_by_activity($quba);
