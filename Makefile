@@ -23,18 +23,25 @@ docker:
 images: venv docker
 	$(BIN)/grader images build
 
-# The bridge on http://127.0.0.1:8000 and one grader worker, on embedded defaults:
-# SQLite in var/ and a filesystem broker, real Docker sandboxes.
+# The bridge on http://127.0.0.1:8000, a grading worker and the Moodle worker (with the
+# scheduler), on embedded defaults: SQLite in var/ and a filesystem broker, real Docker
+# sandboxes. The grading worker is started before the secrets are exported: only the bridge
+# and the Moodle worker hold the API key and the secret key.
 run: images
 	@mkdir -p var
 	@for f in api_key secret_key; do [ -s var/$$f ] || (umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))' > var/$$f); done
 	@echo "API key: var/api_key   (curl -H \"X-API-Key: \$$(cat var/api_key)\" ...)"
 	$(BIN)/bridge migrate
-	@rm -rf var/worker-metrics && mkdir -p var/worker-metrics
-	@set -m; export BRIDGE_API_KEY="$$(cat var/api_key)" BRIDGE_SECRET_KEY="$$(cat var/secret_key)"; \
-	PROMETHEUS_MULTIPROC_DIR=var/worker-metrics $(BIN)/celery -A grader.worker worker --beat --schedule var/celerybeat-schedule \
-	  --loglevel INFO --concurrency 2 --hostname grader@%h & worker=$$!; \
-	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	@rm -rf var/metrics && mkdir -p var/metrics/grading var/metrics/moodle
+	@set -m; \
+	PROMETHEUS_MULTIPROC_DIR=var/metrics/grading WORKER_METRICS_PORT=9808 \
+	  $(BIN)/celery -A bridge.worker.app worker -Q grading --concurrency 2 \
+	  --loglevel INFO --hostname grading@%h & grading=$$!; \
+	export BRIDGE_API_KEY="$$(cat var/api_key)" BRIDGE_SECRET_KEY="$$(cat var/secret_key)"; \
+	PROMETHEUS_MULTIPROC_DIR=var/metrics/moodle WORKER_METRICS_PORT=9809 \
+	  $(BIN)/celery -A bridge.worker.app worker -Q moodle --concurrency 2 --beat \
+	  --schedule var/celerybeat-schedule --loglevel INFO --hostname moodle@%h & moodle=$$!; \
+	trap 'kill -TERM $$grading $$moodle 2>/dev/null; wait $$grading $$moodle' EXIT INT TERM; \
 	$(BIN)/bridge serve --host 127.0.0.1 --port 8000
 
 test: venv
@@ -42,6 +49,7 @@ test: venv
 	scripts/install-ops-tools.sh
 	$(BIN)/grader images build
 	$(BIN)/ruff check bridge grader tests
+	$(BIN)/lint-imports
 	scripts/check-php.sh
 	scripts/check-ops.sh
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) \
@@ -49,6 +57,7 @@ test: venv
 
 lint: venv
 	$(BIN)/ruff check bridge grader tests
+	$(BIN)/lint-imports
 	$(BIN)/mypy bridge grader
 
 bench: images

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from bridge import __doc__ as description
+from bridge import __version__
 from bridge.auth.endpoints import router as auth_router
 from bridge.delivery.endpoints import router as deliveries_router
 from bridge.exercises.endpoints import router as exercises_router
@@ -14,7 +15,6 @@ from bridge.observability.endpoints import router as observability_router
 from bridge.observability.logs import configure_logging
 from bridge.observability.middleware import RequestContextMiddleware
 from bridge.submissions.endpoints import router as submissions_router
-from grader import __version__
 
 
 def create_app() -> FastAPI:

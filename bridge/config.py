@@ -33,8 +33,12 @@ class MoodleSite(BaseModel):
     webhook_secret: SecretStr
 
 
-class Settings(BaseSettings):
-    """Everything the bridge and the grader workers read from their environment."""
+class CoreSettings(BaseSettings):
+    """What every process reads: where the database and the broker are, and how to log.
+
+    The grading workers read only this (and the sandbox engine's client certificates): the
+    host that runs untrusted code holds no Moodle token, webhook secret or signing-key secret.
+    """
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
@@ -43,6 +47,24 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=_default_database_url)
     broker_url: str = "filesystem://"
     broker_folder: Path = VAR_DIR / "broker"
+
+    log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+    # A grading lease outlives the exercise's own limits by this much before another worker
+    # may take the submission over.
+    grading_lease_margin_s: float = 60.0
+    # Where a worker's main process serves the pool's summed metrics.
+    worker_metrics_port: int = 9808
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+class Settings(CoreSettings):
+    """Everything the bridge's API and its Moodle worker read from their environment."""
+
     redis_url: str | None = None
 
     api_key: str = Field(default="", validation_alias="BRIDGE_API_KEY")
@@ -53,8 +75,6 @@ class Settings(BaseSettings):
     max_submission_files: int = 50
     max_submission_bytes: int = 1024 * 1024
 
-    log_level: str = "INFO"
-    log_format: Literal["json", "text"] = "json"
     health_check_timeout_s: float = 2.0
     # The bridge itself never runs containers; turn on where the engine is part of readiness.
     readiness_checks_docker: bool = False
@@ -101,12 +121,14 @@ class Settings(BaseSettings):
         self.jwt_issuer = self.jwt_issuer or self.public_url
         return self
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
+
+@lru_cache
+def get_core_settings() -> CoreSettings:
+    """The database, broker and logging settings, read once (all a grading worker reads)."""
+    return CoreSettings()
 
 
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings, read once."""
+    """The process-wide settings of the API and the Moodle worker, read once."""
     return Settings()

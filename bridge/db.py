@@ -15,8 +15,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from bridge.config import get_settings
-from bridge.jobs import discard_jobs, flush_jobs
+from bridge.config import get_core_settings
+from bridge.worker.jobs import discard_jobs, flush_jobs
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -86,7 +86,7 @@ def make_engine(url: str) -> Engine:
 @lru_cache
 def get_engine() -> Engine:
     """The process-wide engine for the configured database."""
-    return make_engine(get_settings().database_url)
+    return make_engine(get_core_settings().database_url)
 
 
 @lru_cache

@@ -28,10 +28,6 @@ class GraderSettings(BaseSettings):
     # Container-wide pids cap, above the per-submission RLIMIT_NPROC: runner + init + margin.
     pids_limit: int = 300
     host_margin_s: float = 15.0
-    # A grading lease outlives the exercise's own limits by this much before another worker
-    # may take the submission over.
-    lease_margin_s: float = 60.0
-    worker_metrics_port: int = 9808
 
 
 @lru_cache

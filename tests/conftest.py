@@ -32,6 +32,8 @@ from grader.config import GraderSettings  # noqa: E402
 from grader.sandbox.docker import DockerSandbox  # noqa: E402
 
 API_KEY = os.environ["BRIDGE_API_KEY"]
+# The Moodle stand-in's fixtures (fake_moodle, moodle_site), for every suite.
+pytest_plugins = ["tests.fakes.fixtures"]
 
 
 def recreate_database(url: str) -> None:

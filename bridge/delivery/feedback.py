@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
-from grader.exercise import Visibility
-from grader.results import GradingResult, RunStatus, TestStatus
+from grader import GradingResult, RunStatus, TestStatus, Visibility
 
 STATUS_TEXT = {
     TestStatus.PASSED: "passed", TestStatus.FAILED: "wrong output",

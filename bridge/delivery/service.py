@@ -24,12 +24,12 @@ from bridge.delivery.models import OPEN_STATES, Delivery, DeliveryState
 from bridge.delivery.repository import DeliveryRepository
 from bridge.intake.models import IntakeItem, ItemKind
 from bridge.intake.repository import IntakeRepository
-from bridge.jobs import enqueue_job
 from bridge.moodle import MoodleClient, MoodleError, client_for_site
 from bridge.moodle.errors import MoodlePermanentError, MoodleResponseError
 from bridge.submissions.models import SubmissionStatus
 from bridge.submissions.repository import SubmissionRepository
-from grader.results import GradingResult
+from bridge.worker.jobs import enqueue_job
+from grader import GradingResult
 
 log = logging.getLogger(__name__)
 

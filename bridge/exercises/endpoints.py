@@ -15,8 +15,7 @@ from bridge.exercises.schemas import (
     ExerciseVersionCreate,
     decode_files,
 )
-from grader.exercise import ExerciseError, parse_exercise
-from grader.grading import max_score
+from grader import ExerciseError, max_score, parse_exercise
 
 router = APIRouter(prefix="/api/v1/exercises", tags=["exercises"], dependencies=[ApiKeyDep])
 

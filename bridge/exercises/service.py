@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from bridge.exercises.models import Exercise, ExerciseVersion
 from bridge.exercises.repository import ExerciseRepository
-from grader.exercise import Exercise as LoadedExercise
-from grader.exercise import parse_exercise
+from grader import Exercise as LoadedExercise
+from grader import parse_exercise
 
 
 class ExerciseNotFound(LookupError):

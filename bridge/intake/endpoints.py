@@ -32,7 +32,7 @@ from bridge.intake.schemas import (
     RegradeRead,
 )
 from bridge.intake.signing import Verdict, verify
-from grader.exercise import ExerciseError
+from grader import ExerciseError
 
 intake = APIRouter(prefix="/api/v1/intake", tags=["intake"])
 M = TypeVar("M", bound=BaseModel)

@@ -26,12 +26,11 @@ from bridge.intake.models import (
 )
 from bridge.intake.repository import IntakeRepository
 from bridge.intake.schemas import Notification
-from bridge.jobs import enqueue_job
 from bridge.moodle import MoodleClient, MoodleError, client_for_site
 from bridge.submissions import service as submissions
 from bridge.submissions.repository import SubmissionRepository
-from grader.exercise import SPEC_FILE
-from grader.grading import SubmissionRejected, max_score
+from bridge.worker.jobs import enqueue_job
+from grader import SPEC_FILE, SubmissionRejected, max_score
 
 log = logging.getLogger(__name__)
 

@@ -161,9 +161,9 @@ def configure_logging(level: int | str | None = None, fmt: str | None = None,
 
     Idempotent: replaces the handler it installed before and leaves others (pytest's) alone.
     """
-    from bridge.config import get_settings
+    from bridge.config import get_core_settings
 
-    settings = get_settings()
+    settings = get_core_settings()
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
         root.removeHandler(old)

@@ -17,13 +17,14 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bridge.submissions.models import SubmissionStatus
+from bridge.worker.jobs import GRADING_QUEUE, MOODLE_QUEUE
 
 log = logging.getLogger(__name__)
 
 UNMATCHED_ROUTE = "unmatched"
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-# Celery's default queue; Kombu keeps each priority level above 0 in a list of its own.
-CELERY_QUEUES = ("celery",)
+# Kombu keeps each priority level above 0 of a queue in a list of its own.
+CELERY_QUEUES = (GRADING_QUEUE, MOODLE_QUEUE)
 KOMBU_PRIORITY_STEPS = (0, 3, 6, 9)
 KOMBU_PRIORITY_SEP = "\x06\x16"
 

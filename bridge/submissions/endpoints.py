@@ -11,7 +11,7 @@ from bridge.exercises.schemas import decode_files
 from bridge.exercises.service import ExerciseNotFound
 from bridge.submissions import service
 from bridge.submissions.schemas import SubmissionCreate, SubmissionRead
-from grader.grading import SubmissionRejected
+from grader import SubmissionRejected
 
 router = APIRouter(prefix="/api/v1/submissions", tags=["submissions"], dependencies=[ApiKeyDep])
 

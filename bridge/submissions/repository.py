@@ -84,6 +84,12 @@ class SubmissionRepository:
                                          Result.grading_round == round_)
         return self.session.scalars(statement).first()
 
+    def results(self, submission_id: uuid.UUID) -> list[Result]:
+        """Every result of a submission, oldest round first."""
+        statement = (select(Result).where(Result.submission_id == submission_id)
+                     .order_by(Result.grading_round))
+        return list(self.session.scalars(statement))
+
     def latest_result(self, submission_id: uuid.UUID) -> Result | None:
         statement = (select(Result).where(Result.submission_id == submission_id)
                      .order_by(Result.grading_round.desc()).limit(1))

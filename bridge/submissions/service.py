@@ -11,10 +11,11 @@ from bridge.db import utcnow
 from bridge.exercises import service as exercises
 from bridge.exercises.models import ExerciseVersion
 from bridge.exercises.repository import ExerciseRepository
-from bridge.jobs import GRADE_SUBMISSION, enqueue_job
+from bridge.grading import GRADE_SUBMISSION
 from bridge.submissions.models import Result, Submission
 from bridge.submissions.repository import SubmissionRepository
-from grader.grading import check_submission
+from bridge.worker.jobs import enqueue_job
+from grader import check_submission
 
 QUEUED_GRACE = timedelta(minutes=5)
 

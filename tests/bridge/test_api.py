@@ -11,8 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bridge.grading import GRADE_SUBMISSION
+from bridge.grading.service import Outcome, grade_submission
 from bridge.submissions.models import Submission
-from grader.pipeline import Outcome, grade_submission
+from bridge.worker.jobs import GRADING_QUEUE, MOODLE_QUEUE
 from grader.sandbox.docker import DockerSandbox
 from tests.conftest import API_KEY
 from tests.grader.helpers import ADD_EXERCISE, GOOD_PY
@@ -27,9 +29,10 @@ def create_exercise(client: TestClient) -> dict[str, object]:
     return response.json()  # type: ignore[no-any-return]
 
 
-def queued_tasks(redis_client: redis.Redis) -> list[tuple[str, list[str]]]:
+def queued_tasks(redis_client: redis.Redis, queue: str = GRADING_QUEUE
+                 ) -> list[tuple[str, list[str]]]:
     tasks = []
-    for raw in redis_client.lrange("celery", 0, -1):
+    for raw in redis_client.lrange(queue, 0, -1):
         message = json.loads(raw)
         args = json.loads(__import__("base64").b64decode(message["body"]))[0]
         tasks.append((message["headers"]["task"], args))
@@ -77,7 +80,8 @@ def test_submission_is_queued_after_commit_and_graded(
     assert response.status_code == 202, response.text
     body = response.json()
     assert body["status"] == "queued" and body["result"] is None
-    assert queued_tasks(redis_client) == [("grader.grade_submission", [body["id"]])]
+    assert queued_tasks(redis_client) == [(GRADE_SUBMISSION, [body["id"]])]
+    assert queued_tasks(redis_client, MOODLE_QUEUE) == []  # grading never waits behind Moodle
 
     assert grade_submission(uuid.UUID(body["id"]), sandbox, db_factory) is Outcome.GRADED
     graded = client.get(f"/api/v1/submissions/{body['id']}").json()

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,15 +16,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bridge.delivery import service as delivery
 from bridge.delivery.models import Delivery, DeliveryState
+from bridge.grading.service import Outcome, grade_submission
 from bridge.intake import service as intake
 from bridge.intake.models import IntakeStatus
-from grader.pipeline import Outcome, grade_submission
+from bridge.worker.jobs import GRADING_QUEUE, MOODLE_QUEUE
 from grader.sandbox.docker import DockerSandbox
 from tests.conftest import API_KEY, TEST_DATABASE_URL, TEST_REDIS_URL, recreate_database
 from tests.fakes.fixtures import CONSTANT_HELLO, GOOD_HELLO, HELLO_EXERCISE
 from tests.fakes.moodle import FakeMoodle
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support import celery_worker, grading_env, wait_until
 
 
 def _grade_and_deliver(item_id: uuid.UUID, sandbox: DockerSandbox,
@@ -114,8 +111,9 @@ def scratch_database() -> Iterator[str]:
 
 
 @pytest.mark.timeout(240)
-def test_real_worker_grades_and_delivers(moodle_site: FakeMoodle, scratch_database: str,
-                                         redis_client) -> None:
+def test_real_workers_grade_and_deliver(moodle_site: FakeMoodle, scratch_database: str,
+                                        redis_client, tmp_path: Path) -> None:
+    """A grading worker with no secret and a Moodle worker with the site's: the whole loop."""
     from bridge.app import create_app
     from bridge.db import make_engine, session_scope
     from bridge.deps import get_session
@@ -127,48 +125,44 @@ def test_real_worker_grades_and_delivers(moodle_site: FakeMoodle, scratch_databa
         with session_scope(factory) as session:
             yield session
 
-    env = os.environ | {
-        "ENVIRONMENT": "test", "DATABASE_URL": scratch_database, "BROKER_URL": TEST_REDIS_URL,
+    core = {"ENVIRONMENT": "test", "DATABASE_URL": scratch_database, "BROKER_URL": TEST_REDIS_URL}
+    moodle_env = os.environ | core | {
         "BRIDGE_API_KEY": API_KEY,
         "MOODLE_SITES": json.dumps({moodle_site.site: {
             "url": moodle_site.url, "token": moodle_site.token,
             "webhook_secret": moodle_site.secret}}),
     }
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "grader.worker", "worker", "--pool", "solo",
-         "--loglevel", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    logs = {name: tmp_path / f"{name}.log" for name in (GRADING_QUEUE, MOODLE_QUEUE)}
     try:
-        app = create_app()
-        app.dependency_overrides[get_session] = scratch_session
-        with TestClient(app) as bridge:
-            bridge.headers["X-API-Key"] = API_KEY
-            assert bridge.put(f"/api/v1/sites/{moodle_site.site}/assignments/1/exercise", json={
-                "course_id": 2, "instance_id": 1, "files": {"exercise.yaml": HELLO_EXERCISE},
-            }).status_code == 200
-            submission = moodle_site.add_submission(1, 7, {"hello.py": GOOD_HELLO})
-            response = moodle_site.send_notification(bridge, submission)
-            assert response.status_code == 202, response.text
-            item_url = f"/api/v1/items/{response.json()['id']}"
-            deadline = time.monotonic() + 180
-            while time.monotonic() < deadline and not moodle_site.saved_grades:
-                assert worker.poll() is None, worker.stdout.read()
-                time.sleep(0.5)
-            assert moodle_site.saved_grades, "no grade reached Moodle"
-            sent = moodle_site.saved_grades[0]
-            assert (sent["userid"], sent["grade"], sent["attemptnumber"]) == ("7", "100", "0")
-            assert "2 / 2 points" in sent["plugindata"]["assignfeedbackcomments_editor"]["text"]
-            for _ in range(20):
-                if bridge.get(item_url).json()["status"] == "delivered":
-                    break
-                time.sleep(0.25)
-            assert bridge.get(item_url).json()["status"] == "delivered"
+        with celery_worker(GRADING_QUEUE, grading_env(**core), logs[GRADING_QUEUE]), \
+                celery_worker(MOODLE_QUEUE, moodle_env, logs[MOODLE_QUEUE], pool="solo"):
+            app = create_app()
+            app.dependency_overrides[get_session] = scratch_session
+            with TestClient(app) as bridge:
+                bridge.headers["X-API-Key"] = API_KEY
+                assert bridge.put(f"/api/v1/sites/{moodle_site.site}/assignments/1/exercise",
+                                  json={"course_id": 2, "instance_id": 1,
+                                        "files": {"exercise.yaml": HELLO_EXERCISE}},
+                                  ).status_code == 200
+                submission = moodle_site.add_submission(1, 7, {"hello.py": GOOD_HELLO})
+                response = moodle_site.send_notification(bridge, submission)
+                assert response.status_code == 202, response.text
+                item_url = f"/api/v1/items/{response.json()['id']}"
+                wait_until(lambda: moodle_site.saved_grades, timeout=180, interval=0.5,
+                           what=lambda: "a grade in Moodle\n" + "\n".join(
+                               log.read_text()[-2000:] for log in logs.values()))
+                sent = moodle_site.saved_grades[0]
+                assert (sent["userid"], sent["grade"], sent["attemptnumber"]) == ("7", "100", "0")
+                assert "2 / 2 points" in sent["plugindata"]["assignfeedbackcomments_editor"]["text"]
+                wait_until(lambda: bridge.get(item_url).json()["status"] == "delivered",
+                           timeout=5, what="the item to be delivered")
     finally:
-        worker.terminate()
-        try:
-            output, _ = worker.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output, _ = worker.communicate()
         engine.dispose()
+    output = "".join(log.read_text() for log in logs.values())
     assert moodle_site.token not in output and moodle_site.secret not in output
+    # Each queue was served by its own worker: grading never ran where Moodle's secrets are.
+    ran = {queue: log.read_text() for queue, log in logs.items()}
+    assert "bridge.grading.grade_submission[" in ran[GRADING_QUEUE]
+    assert "bridge.grading.grade_submission[" not in ran[MOODLE_QUEUE]
+    assert "bridge.intake.fetch_item[" in ran[MOODLE_QUEUE]
+    assert "bridge.intake.fetch_item[" not in ran[GRADING_QUEUE]

@@ -29,6 +29,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.support import wait_until
+
 REPO = Path(__file__).resolve().parents[2]
 RECORDED = REPO.parent / "shared" / "moodle" / "ws"
 TEST_TOKEN = "test-only-ws-token-0123456789abcdef"
@@ -103,11 +105,8 @@ class FakeMoodle:
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
                                         daemon=True)
         self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the Moodle stand-in did not start")
-            time.sleep(0.01)
+        wait_until(lambda: self._server is not None and self._server.started, timeout=10,
+                   interval=0.01, what="the Moodle stand-in to start")
         return self
 
     def stop(self) -> None:

@@ -11,7 +11,8 @@ import pytest
 from tests.ops.helpers import COMPOSE, ROOT, compose, services, with_defaults
 
 EXPECTED_SERVICES = {
-    "caddy", "bridge", "migrate", "grader", "scheduler", "postgres", "redis", "moodle",
+    "caddy", "bridge", "migrate", "grader", "moodle-worker", "scheduler", "postgres", "redis",
+    "moodle",
     "moodle-db", "moodle-cron", "ofelia", "backup", "prometheus", "alertmanager", "grafana",
     "cadvisor", "node-exporter", "portainer", "docker-engine",
 }
@@ -21,7 +22,10 @@ REQUIRED_SECRETS = {
     "MOODLE_WEBHOOK_SECRET", "MOODLE_DB_PASSWORD", "GRAFANA_ADMIN_PASSWORD",
 }
 # Services that hold the Docker API to run student code must never get the host's socket.
-GRADING_SERVICES = {"grader", "scheduler", "bridge", "migrate", "runner-images"}
+GRADING_SERVICES = {"grader", "moodle-worker", "scheduler", "bridge", "migrate", "runner-images"}
+# Secrets that open Moodle or the SSO signing keys: never where untrusted code is run.
+MOODLE_AND_SIGNING_SECRETS = ("MOODLE_WS_TOKEN", "MOODLE_WEBHOOK_SECRET", "BRIDGE_SECRET_KEY",
+                              "BRIDGE_API_KEY")
 # Operator tools that read (or, for Portainer, manage) the host engine by design.
 HOST_SOCKET_ALLOWED = {"ofelia", "cadvisor", "portainer"}
 HOST_PATHS_ALLOWED = {"cadvisor": {"/", "/var/run", "/sys", "/var/lib/docker/"}, "node-exporter": {"/"}}
@@ -71,7 +75,7 @@ def test_one_shot_steps_do_not_restart() -> None:
 def test_migration_runs_once_and_its_consumers_wait_for_it() -> None:
     migrate = services()["migrate"]
     assert migrate["command"] == ["python", "-m", "bridge", "migrate"]
-    for name in ("bridge", "grader", "scheduler"):
+    for name in ("bridge", "grader", "moodle-worker", "scheduler"):
         condition = services()[name]["depends_on"]["migrate"]["condition"]
         assert condition == "service_completed_successfully", name
 
@@ -132,6 +136,27 @@ def test_no_grading_service_gets_the_docker_socket() -> None:
     assert with_defaults(grader["DOCKER_HOST"]).startswith("tcp://")
     assert grader["DOCKER_TLS_VERIFY"] == "1"
     assert "docker-certs-client:/certs/client:ro" in services()["grader"]["volumes"]
+
+
+def test_the_grading_workers_hold_no_moodle_or_signing_secret() -> None:
+    """The host that runs untrusted code gets the database, the broker and the engine's certs."""
+    grader = services()["grader"]
+    rendered = json.dumps(grader["environment"])
+    for secret in MOODLE_AND_SIGNING_SECRETS:
+        assert secret not in rendered, f"grader environment holds {secret}"
+    assert set(grader["environment"]) >= {"DATABASE_URL", "BROKER_URL", "DOCKER_HOST"}
+    assert "MOODLE_SITES" not in grader["environment"]
+    assert "edge" not in grader["networks"]  # no route to Moodle or anywhere else
+    assert "grading" in grader["command"]
+
+
+def test_the_moodle_worker_cannot_reach_the_sandbox_engine() -> None:
+    worker = services()["moodle-worker"]
+    assert "sandbox" not in worker["networks"]
+    assert not any("docker-certs" in source for source in volume_sources(worker))
+    assert not any(key.startswith("DOCKER_") for key in worker["environment"])
+    assert "moodle" in worker["command"] and "grading" not in worker["command"]
+    assert "MOODLE_SITES" in worker["environment"]
 
 
 def test_sandbox_engine_is_reachable_only_on_the_internal_sandbox_network() -> None:

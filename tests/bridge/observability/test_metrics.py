@@ -80,10 +80,10 @@ def test_submissions_per_state_are_read_from_the_database(client: TestClient,
 
 def test_queue_length_counts_every_priority_list(client: TestClient,
                                                  redis_client: redis.Redis) -> None:
-    redis_client.rpush("celery", b"job-1", b"job-2")
-    redis_client.rpush("celery\x06\x163", b"job-3")
+    redis_client.rpush("grading", b"job-1", b"job-2")
+    redis_client.rpush("grading\x06\x163", b"job-3")
 
-    assert value(scrape(client), "grader_queue_length", queue="celery") == 3
+    assert value(scrape(client), "grader_queue_length", queue="grading") == 3
 
 
 def test_the_default_registry_is_exposed(client: TestClient) -> None:

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bridge.db import utcnow
 from bridge.exercises import service as exercises
+from bridge.grading.service import Outcome, grade_submission
 from bridge.submissions import service as submissions
 from bridge.submissions.models import Result, Submission, SubmissionStatus
 from bridge.submissions.repository import SubmissionRepository
 from grader.config import GraderSettings
-from grader.pipeline import Outcome, grade_submission
 from grader.sandbox import SandboxError
 from grader.sandbox.docker import DockerSandbox
 from tests.grader.helpers import ADD_EXERCISE, GOOD_PY

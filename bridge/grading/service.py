@@ -1,4 +1,4 @@
-"""Grading a stored submission: claim it, run it outside any transaction, store one result.
+"""Grading a stored submission: claim it, run the engine outside a transaction, record once.
 
 Every state change is a committed row. A run holds a lease; a worker that dies leaves the
 lease to expire, and the next delivery of the job (or the sweep) grades the submission
@@ -17,16 +17,13 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bridge.config import get_core_settings
 from bridge.db import session_scope, utcnow
 from bridge.delivery.service import on_graded
 from bridge.exercises import service as exercises
 from bridge.submissions.models import Result, SubmissionStatus
 from bridge.submissions.repository import SubmissionRepository
-from grader.config import get_grader_settings
-from grader.exercise import ExerciseError
-from grader.grading import grade
-from grader.results import GradingResult
-from grader.sandbox import Sandbox
+from grader import ExerciseError, GradingResult, Sandbox, grade
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +65,12 @@ def grade_submission(
             submission.status, submission.error = SubmissionStatus.FAILED, str(exc)
             return Outcome.BROKEN_EXERCISE
         limits = exercise.spec.limits
-        margin = get_grader_settings().lease_margin_s
+        margin = get_core_settings().grading_lease_margin_s
         lease = timedelta(seconds=limits.total_time_s + limits.compile_time_s + margin)
         now = utcnow()
         if not repo.claim(submission_id, owner, now, now + lease):
             return Outcome.BUSY
-        round_ = submission.grading_round
+        grading_round = submission.grading_round
         files = {f.path: f.content for f in submission.files}
 
     try:
@@ -85,18 +82,18 @@ def grade_submission(
 
     with session_scope(factory) as session:
         repo = SubmissionRepository(session)
-        if repo.result_for_round(submission_id, round_) is not None:
+        if repo.result_for_round(submission_id, grading_round) is not None:
             return Outcome.ALREADY_DONE
-        if not repo.finish(submission_id, owner, round_, SubmissionStatus.GRADED, utcnow()):
+        if not repo.finish(submission_id, owner, grading_round, SubmissionStatus.GRADED, utcnow()):
             log.warning("lease on %s lost before the result was stored", submission_id)
             return Outcome.LEASE_LOST
         repo.add_result(Result(
-            submission_id=submission_id, grading_round=round_, status=result.status.value,
+            submission_id=submission_id, grading_round=grading_round, status=result.status.value,
             score=result.score, max_score=result.max_score, image_digest=result.image_digest,
             grader_version=result.grader_version, document=result.model_dump(mode="json"),
         ))
         # The outbox row commits with the result, or neither does.
-        on_graded(session, submission_id=submission_id, grading_round=round_)
+        on_graded(session, submission_id=submission_id, grading_round=grading_round)
     if on_result is not None:
         on_result(result)
     return Outcome.GRADED

@@ -1,7 +1,11 @@
 """Background jobs: queued on the session, sent to the broker only after the commit.
 
 A job sent before its rows are committed could run before they exist; a job lost after the
-commit is caught by the periodic sweep, which re-sends work still marked as queued.
+commit is caught by the periodic sweeps, which re-send work still marked as queued or due.
+
+Two queues: `grading` is served by the grading workers (the only processes that reach the
+sandbox engine), `moodle` by the Moodle worker (fetches, deliveries and sweeps: the only
+worker that holds Moodle tokens). A job's queue follows from its name.
 """
 
 from __future__ import annotations
@@ -13,15 +17,26 @@ from typing import Any
 from celery import Celery
 from sqlalchemy.orm import Session
 
-from bridge.config import Settings, get_settings
+from bridge.config import CoreSettings, get_core_settings
 
 log = logging.getLogger(__name__)
 
-GRADE_SUBMISSION = "grader.grade_submission"
+GRADING_QUEUE = "grading"
+MOODLE_QUEUE = "moodle"
+_GRADING_PREFIX = "bridge.grading.grade"
 _PENDING = "pending_jobs"
 
 
-def celery_config(settings: Settings) -> dict[str, Any]:
+def queue_for(name: str) -> str:
+    """The queue of job `name`: grading runs apart from everything that talks to Moodle."""
+    return GRADING_QUEUE if name.startswith(_GRADING_PREFIX) else MOODLE_QUEUE
+
+
+def _route(name: str, *_: Any, **__: Any) -> dict[str, str]:
+    return {"queue": queue_for(name)}
+
+
+def celery_config(settings: CoreSettings) -> dict[str, Any]:
     """Celery settings shared by the bridge (producer) and the workers (consumers)."""
     config: dict[str, Any] = {
         "broker_url": settings.broker_url,
@@ -31,6 +46,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_serializer": "json",
         "accept_content": ["json"],
         "task_ignore_result": True,
+        "task_default_queue": MOODLE_QUEUE,
+        "task_routes": (_route,),
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
     }
@@ -55,7 +72,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 def get_producer() -> Celery:
     """The Celery app the bridge uses to send jobs (it never runs them)."""
     app = Celery("bridge")
-    app.conf.update(celery_config(get_settings()))
+    app.conf.update(celery_config(get_core_settings()))
     return app
 
 
@@ -74,7 +91,7 @@ def flush_jobs(session: Session) -> None:
     pending = session.info.pop(_PENDING, [])
     for name, args in pending:
         try:
-            get_producer().send_task(name, args=list(args))
+            get_producer().send_task(name, args=list(args), queue=queue_for(name))
         except Exception:
-            # The rows are committed and still say "queued": the sweep re-sends them.
+            # The rows are committed and still say "queued" or "due": a sweep re-sends them.
             log.exception("could not send job %s%s; the sweep will retry", name, args)

@@ -1,4 +1,12 @@
-"""The Celery application of the grader workers (`celery -A grader.worker worker`)."""
+"""The Celery app of every worker, and the schedule of the periodic sweeps.
+
+    celery -A bridge.worker.app worker -Q grading   # grading workers (sandbox engine access)
+    celery -A bridge.worker.app worker -Q moodle    # the Moodle worker (fetch, deliver, sweeps)
+    celery -A bridge.worker.app beat                # the scheduler
+
+Each domain owns its tasks; this module only lists them. The periodic sweeps go to the Moodle
+queue: they need only the database and the broker, never the sandbox.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +14,22 @@ import logging
 from typing import Any
 
 from celery import Celery
-from celery.signals import (
-    setup_logging,
-    task_postrun,
-    task_prerun,
-    worker_process_init,
-    worker_process_shutdown,
-)
+from celery.signals import setup_logging, task_postrun, task_prerun
 
-from bridge.config import get_settings
-from bridge.jobs import GRADE_SUBMISSION, celery_config
+from bridge.config import get_core_settings
+from bridge.grading import GRADE_SUBMISSION, REQUEUE_STALE
 from bridge.observability.logs import bind_log_context, configure_logging, reset_log_context
-from grader import metrics
+from bridge.worker import metrics
+from bridge.worker.jobs import celery_config
 
 log = logging.getLogger(__name__)
 
-app = Celery("grader", include=["grader.tasks", "bridge.intake.tasks", "bridge.delivery.tasks"])
-app.conf.update(celery_config(get_settings()))
+TASK_MODULES = ["bridge.grading.tasks", "bridge.intake.tasks", "bridge.delivery.tasks"]
+
+app = Celery("bridge", include=TASK_MODULES)
+app.conf.update(celery_config(get_core_settings()))
 app.conf.beat_schedule = {
-    "requeue-stale-submissions": {"task": "grader.requeue_stale", "schedule": 60.0},
+    "requeue-stale-submissions": {"task": REQUEUE_STALE, "schedule": 60.0},
     "moodle-reconcile": {"task": "bridge.intake.reconcile", "schedule": 300.0},
     "moodle-deliveries-sweep": {"task": "bridge.delivery.sweep", "schedule": 60.0},
 }
@@ -34,7 +39,7 @@ _log_tokens: dict[str, Any] = {}
 
 @setup_logging.connect
 def _json_logs(loglevel: int | str | None = None, **_: Any) -> None:
-    """The worker logs JSON lines like the bridge (connecting this keeps Celery's own setup off)."""
+    """Workers log JSON lines like the bridge (connecting this keeps Celery's own setup off)."""
     configure_logging(level=loglevel or None)
 
 
@@ -52,18 +57,3 @@ def _unbind_task(task_id: str = "", **_: Any) -> None:
     token = _log_tokens.pop(task_id, None)
     if token is not None:
         reset_log_context(token)
-
-
-@worker_process_init.connect
-def _reap_orphans(**_: Any) -> None:
-    """Containers left by a worker process that died are removed when a new one starts."""
-    from grader.tasks import reap_orphans_once
-
-    reap_orphans_once()
-
-
-@worker_process_shutdown.connect
-def _close_sandbox(**_: Any) -> None:
-    from grader.tasks import close_sandbox
-
-    close_sandbox()

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
 import textwrap
-import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -22,13 +20,13 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import Engine
 
-from bridge.jobs import GRADE_SUBMISSION
-from grader.config import GraderSettings
-from grader.metrics import SandboxFailure, clear_stale_files, record_grading
-from grader.results import GradingResult, RunStatus
-from grader.sandbox import SandboxError
-from grader.sandbox.docker import DockerSandbox
+from bridge.grading import GRADE_SUBMISSION
+from bridge.grading.metrics import record_grading
+from bridge.worker.metrics import clear_stale_files
+from grader import DockerSandbox, GraderSettings, GradingResult, RunStatus, SandboxError
+from grader.metrics import SandboxFailure
 from tests.conftest import TEST_REDIS_URL
+from tests.support import celery_worker, grading_env, wait_until
 
 # A Redis database of its own: other suites flush theirs.
 BROKER_URL = TEST_REDIS_URL.rsplit("/", 1)[0] + "/12"
@@ -58,8 +56,9 @@ def test_counters_of_forked_processes_are_summed(tmp_path: Path) -> None:
     script = textwrap.dedent(f"""
         import multiprocessing, sys, urllib.request
         from celery.signals import task_failure, task_retry, task_success
-        from grader import metrics
-        from grader.tasks import grade_submission_task, requeue_stale_task
+        from bridge.worker import app, metrics  # the app connects the signals
+        from bridge.grading.tasks import grade_submission_task, requeue_stale_task
+        from grader.metrics import SandboxFailure, sandbox_failure
 
         metrics.start_worker_metrics({port}, "127.0.0.1")
 
@@ -68,7 +67,7 @@ def test_counters_of_forked_processes_are_summed(tmp_path: Path) -> None:
                 task_success.send(sender=grade_submission_task, result="graded")
             task_retry.send(sender=grade_submission_task, request=None, reason="busy")
             task_success.send(sender=requeue_stale_task, result=0)  # not a grading task
-            metrics.sandbox_failure(metrics.SandboxFailure.WALL_CLOCK)
+            sandbox_failure(SandboxFailure.WALL_CLOCK)
 
         ctx = multiprocessing.get_context("fork")
         children = [ctx.Process(target=child, args=(n,)) for n in (2, 3)]
@@ -134,28 +133,16 @@ def test_a_container_the_engine_refuses_is_counted(sandbox: DockerSandbox) -> No
 
 @pytest.fixture
 def worker(engine: Engine, tmp_path: Path) -> Iterator[tuple[int, str, Path]]:
-    """A real prefork worker (two processes) on its own queue, with multiprocess metrics."""
+    """A real prefork grading worker (two processes) on its own queue, multiprocess metrics."""
     port, queue, log = free_port(), f"obs-{uuid.uuid4().hex[:8]}", tmp_path / "worker.log"
     multiproc = tmp_path / "metrics"
     multiproc.mkdir()
-    env = {**os.environ, "BROKER_URL": BROKER_URL, "PROMETHEUS_MULTIPROC_DIR": str(multiproc),
-           "GRADER_WORKER_METRICS_PORT": str(port), "ENVIRONMENT": "test"}
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "grader.worker", "worker", "--pool", "prefork",
-             "--concurrency", "2", "-Q", queue, "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "--loglevel", "INFO"],
-            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+    env = grading_env(BROKER_URL=BROKER_URL, PROMETHEUS_MULTIPROC_DIR=str(multiproc),
+                      WORKER_METRICS_PORT=str(port), ENVIRONMENT="test")
     try:
-        yield port, queue, log
+        with celery_worker(queue, env, log, concurrency=2):
+            yield port, queue, log
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
         redis.Redis.from_url(BROKER_URL).delete(queue)
 
 
@@ -167,19 +154,17 @@ def test_worker_serves_outcomes_of_its_pool(worker: tuple[int, str, Path]) -> No
         producer.send_task(GRADE_SUBMISSION, args=[submission_id], queue=queue)
     producer.send_task(GRADE_SUBMISSION, args=["not-a-uuid"], queue=queue)  # fails
 
-    samples: dict[tuple[str, frozenset[tuple[str, str]]], float] = {}
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+    def counted() -> dict[tuple[str, frozenset[tuple[str, str]]], float] | None:
         try:
             samples = scrape(port)
         except OSError:
-            samples = {}
-        if (sample(samples, "grader_tasks_total", outcome="succeeded") == 4
-                and sample(samples, "grader_tasks_total", outcome="failed") == 1):
-            break
-        time.sleep(0.5)
-    else:
-        pytest.fail(f"counters never reached 4/1: {samples}\n{log.read_text()[-3000:]}")
+            return None
+        done = (sample(samples, "grader_tasks_total", outcome="succeeded") == 4
+                and sample(samples, "grader_tasks_total", outcome="failed") == 1)
+        return samples if done else None
+
+    samples = wait_until(counted, timeout=90, interval=0.5,
+                         what=lambda: f"counters of 4/1\n{log.read_text()[-3000:]}")
     assert sample(samples, "grader_tasks_total", outcome="retried") == 0
     assert sample(samples, "grader_sandbox_failures_total", reason="wall_clock") == 0
 

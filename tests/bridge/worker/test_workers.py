@@ -1,12 +1,11 @@
-"""A real Celery worker on Redis and PostgreSQL: grading, and surviving a killed worker."""
+"""Real Celery workers on Redis and PostgreSQL: grading on its own queue, with no secret in
+its environment, and surviving a killed worker."""
 
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,18 +14,21 @@ import docker
 import pytest
 import yaml
 from celery import Celery
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bridge.config import Settings
+from bridge.config import CoreSettings
 from bridge.db import make_engine
 from bridge.exercises import service as exercises
-from bridge.jobs import GRADE_SUBMISSION, celery_config
+from bridge.grading import GRADE_SUBMISSION
 from bridge.migrate import upgrade
-from bridge.submissions.models import Result, Submission, SubmissionStatus
+from bridge.submissions import service as submissions
+from bridge.submissions.models import Submission, SubmissionStatus
+from bridge.submissions.repository import SubmissionRepository
+from bridge.worker.jobs import GRADING_QUEUE, celery_config
 from grader.sandbox.docker import LABEL, OWNER_LABEL
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, recreate_database
+from tests.support import SECRET_VARIABLES, celery_worker, grading_env, wait_until
 
 E2E_DATABASE_URL = str(make_url(TEST_DATABASE_URL).set(database="bridge_e2e")
                        .render_as_string(hide_password=False))
@@ -48,40 +50,28 @@ def producer() -> Celery:
 
     redis.Redis.from_url(E2E_BROKER_URL).flushdb()
     app = Celery("e2e-producer")
-    app.conf.update(celery_config(Settings(broker_url=E2E_BROKER_URL,
-                                           database_url=E2E_DATABASE_URL)))
+    app.conf.update(celery_config(CoreSettings(broker_url=E2E_BROKER_URL,
+                                               database_url=E2E_DATABASE_URL)))
     return app
 
 
 @pytest.fixture(scope="module")
 def worker(factory: sessionmaker[Session], tmp_path_factory: pytest.TempPathFactory
            ) -> Iterator[subprocess.Popen[bytes]]:
+    """A grading worker as production starts it: production mode, and no secret at all."""
     log = tmp_path_factory.mktemp("worker") / "worker.log"
-    env = {**os.environ, "DATABASE_URL": E2E_DATABASE_URL, "BROKER_URL": E2E_BROKER_URL,
-           "ENVIRONMENT": "test", "GRADER_LEASE_MARGIN_S": "2"}
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "grader.worker", "worker", "--concurrency", "1",
-             "--pool", "prefork", "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
-            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    yield process
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    print(Path(log).read_text()[-3000:])
+    env = grading_env(DATABASE_URL=E2E_DATABASE_URL, BROKER_URL=E2E_BROKER_URL,
+                      ENVIRONMENT="production", GRADING_LEASE_MARGIN_S="2")
+    assert not set(SECRET_VARIABLES) & set(env)
+    with celery_worker(GRADING_QUEUE, env, log) as process:
+        yield process
+    print(log.read_text()[-3000:])
 
 
-def submit(factory: sessionmaker[Session], producer: Celery, code: str,
-           limits: dict[str, float] | None = None) -> uuid.UUID:
+def submit(factory: sessionmaker[Session], producer: Celery, code: str) -> uuid.UUID:
     spec = {"language": "python", "entrypoint": "solution.py",
-            "limits": {"time_s": 5, "total_time_s": 10, "compile_time_s": 5, **(limits or {})},
+            "limits": {"time_s": 5, "total_time_s": 10, "compile_time_s": 5},
             "tests": [{"name": "adds", "stdin": "2 3\n", "expected_stdout": "5\n"}]}
-    from bridge.submissions import service as submissions
-
     with factory() as session:
         version = exercises.create(session, name="e2e",
                                    files={"exercise.yaml": yaml.safe_dump(spec).encode()})
@@ -89,20 +79,18 @@ def submit(factory: sessionmaker[Session], producer: Celery, code: str,
                                         files={"solution.py": code.encode()})
         session.commit()
         session.info.clear()  # the test sends the job itself, to the e2e broker
-    producer.send_task(GRADE_SUBMISSION, args=[str(submission.id)])
+    producer.send_task(GRADE_SUBMISSION, args=[str(submission.id)], queue=GRADING_QUEUE)
     return submission.id
 
 
 def wait_for(factory: sessionmaker[Session], sid: uuid.UUID, status: SubmissionStatus,
              timeout: float = 90) -> Submission:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def reached() -> Submission | None:
         with factory() as session:
-            submission = session.get(Submission, sid)
-            if submission is not None and submission.status is status:
-                return submission
-        time.sleep(0.2)
-    raise AssertionError(f"submission {sid} never reached {status}")
+            found = SubmissionRepository(session).get(sid)
+            return found if found is not None and found.status is status else None
+
+    return wait_until(reached, timeout=timeout, what=f"submission {sid} to be {status}")
 
 
 def children(pid: int) -> list[int]:
@@ -118,13 +106,17 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def results_of(factory: sessionmaker[Session], sid: uuid.UUID) -> list[float]:
+    with factory() as session:
+        result = SubmissionRepository(session).latest_result(sid)
+        return [] if result is None else [result.score]
+
+
 def test_worker_grades_a_submission(factory: sessionmaker[Session], producer: Celery,
                                     worker: subprocess.Popen[bytes]) -> None:
     sid = submit(factory, producer, "a, b = map(int, input().split())\nprint(a + b)\n")
     wait_for(factory, sid, SubmissionStatus.GRADED)
-    with factory() as session:
-        [result] = session.scalars(select(Result).where(Result.submission_id == sid))
-    assert result.score == result.max_score == 1
+    assert results_of(factory, sid) == [1]
 
 
 def test_killed_worker_leaves_the_submission_to_be_graded_again(
@@ -139,8 +131,8 @@ def test_killed_worker_leaves_the_submission_to_be_graded_again(
     graded = wait_for(factory, sid, SubmissionStatus.GRADED, timeout=120)
     assert graded.run_count >= 2
     with factory() as session:
-        results = list(session.scalars(select(Result).where(Result.submission_id == sid)))
-    assert len(results) == 1 and results[0].score == 1
+        assert len(SubmissionRepository(session).results(sid)) == 1
+    assert results_of(factory, sid) == [1]
     # The dead child's warm container was removed by its successor at start-up.
     client = docker.from_env()
     owners = {c.labels.get(OWNER_LABEL, "")
