@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from bridge.auth.models import (
     Account,
@@ -17,16 +17,11 @@ from bridge.auth.models import (
     LoginFailure,
     SigningKey,
 )
+from bridge.repository import Repository
 
 
-class AccountRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, account: Account) -> Account:
-        self.session.add(account)
-        self.session.flush()
-        return account
+class AccountRepository(Repository[Account]):
+    model = Account
 
     def get(self, account_id: uuid.UUID, *, with_enrolments: bool = False) -> Account | None:
         statement = select(Account).where(Account.id == account_id)
@@ -90,11 +85,11 @@ class AccountRepository:
         return True
 
 
-class LoginFailureRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class LoginFailureRepository(Repository[LoginFailure]):
+    model = LoginFailure
 
-    def add(self, ip: str, now: datetime) -> None:
+    def record(self, ip: str, now: datetime) -> None:
+        """One failed sign-in from this address."""
         self.session.add(LoginFailure(ip=ip, attempted_at=now))
         self.session.flush()
 
@@ -110,14 +105,8 @@ class LoginFailureRepository:
         self.session.execute(delete(LoginFailure).where(LoginFailure.attempted_at < before))
 
 
-class SigningKeyRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, key: SigningKey) -> SigningKey:
-        self.session.add(key)
-        self.session.flush()
-        return key
+class SigningKeyRepository(Repository[SigningKey]):
+    model = SigningKey
 
     def all(self) -> Sequence[SigningKey]:
         """Every stored key, oldest activation first."""

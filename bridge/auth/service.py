@@ -193,7 +193,7 @@ def sign_in(session: Session, *, login: str, password: str, ip: str,
 
     if not _password_matches(account, password):
         failures.purge_before(window_start)
-        failures.add(ip, now)
+        failures.record(ip, now)
         SIGN_IN_FAILURES.labels(reason="bad_password").inc()
         if account is not None:
             lock_until = now + timedelta(seconds=settings.login_lockout_s)

@@ -40,11 +40,9 @@ def list_deliveries(session: SessionDep, state: DeliveryState | None = None,
 def retry_delivery(delivery_id: uuid.UUID, session: SessionDep) -> DeliveryRead:
     """Send a parked delivery again (after fixing what parked it)."""
     try:
-        delivery = service.retry(session, delivery_id=delivery_id)
+        delivery, item = service.retry(session, delivery_id=delivery_id)
     except service.DeliveryNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "delivery not found") from None
     except service.NotRetryable as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    item = session.get(IntakeItem, delivery.item_id)
-    assert item is not None
     return _read(delivery, item)

@@ -6,31 +6,18 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
 
 from bridge.delivery.models import OPEN_STATES, Delivery, DeliveryState
 from bridge.intake.models import IntakeItem
+from bridge.repository import Repository
 
 
-class DeliveryRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class DeliveryRepository(Repository[Delivery]):
+    model = Delivery
 
-    def add(self, delivery: Delivery) -> Delivery:
-        self.session.add(delivery)
-        self.session.flush()
-        return delivery
-
-    def get(self, delivery_id: uuid.UUID) -> Delivery | None:
-        return self.session.get(Delivery, delivery_id)
-
-    def get_for_update(self, delivery_id: uuid.UUID) -> Delivery | None:
-        statement = select(Delivery).where(Delivery.id == delivery_id).with_for_update()
-        return self.session.scalars(statement).first()
-
-    def for_round(self, submission_id: uuid.UUID, round_: int) -> Delivery | None:
+    def for_round(self, submission_id: uuid.UUID, grading_round: int) -> Delivery | None:
         statement = select(Delivery).where(Delivery.submission_id == submission_id,
-                                           Delivery.grading_round == round_)
+                                           Delivery.grading_round == grading_round)
         return self.session.scalars(statement).first()
 
     def last_delivered(self, item_id: uuid.UUID) -> Delivery | None:

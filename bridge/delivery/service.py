@@ -127,7 +127,7 @@ def _prepare(session: Session, delivery_id: uuid.UUID) -> _Job | Attempt:
         raise DeliveryNotFound(delivery_id)
     if delivery.state not in OPEN_STATES:
         return Attempt(delivery.state)
-    item = session.get(IntakeItem, delivery.item_id)
+    item = IntakeRepository(session).get(delivery.item_id)
     submission = SubmissionRepository(session).get(delivery.submission_id)
     assert item is not None and submission is not None
     if item.submission_id != delivery.submission_id \
@@ -224,7 +224,7 @@ def refresh_parked_gauge(session: Session) -> int:
     return parked
 
 
-def retry(session: Session, *, delivery_id: uuid.UUID) -> Delivery:
+def retry(session: Session, *, delivery_id: uuid.UUID) -> tuple[Delivery, IntakeItem]:
     """An administrator sends a parked delivery again, with a fresh set of retries."""
     delivery = DeliveryRepository(session).get_for_update(delivery_id)
     if delivery is None:
@@ -236,7 +236,9 @@ def retry(session: Session, *, delivery_id: uuid.UUID) -> Delivery:
     session.flush()
     refresh_parked_gauge(session)
     enqueue_job(session, DELIVER, str(delivery.id))
-    return delivery
+    item = IntakeRepository(session).get(delivery.item_id)
+    assert item is not None  # a foreign key
+    return delivery, item
 
 
 def list_deliveries(session: Session, *, state: DeliveryState | None = None,

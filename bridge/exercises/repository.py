@@ -5,26 +5,14 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from bridge.exercises.models import Exercise, ExerciseFile, ExerciseVersion
+from bridge.repository import Repository
 
 
-class ExerciseRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, exercise_id: uuid.UUID) -> Exercise | None:
-        return self.session.get(Exercise, exercise_id)
-
-    def get_for_update(self, exercise_id: uuid.UUID) -> Exercise | None:
-        statement = select(Exercise).where(Exercise.id == exercise_id).with_for_update()
-        return self.session.scalars(statement).first()
-
-    def add(self, exercise: Exercise) -> Exercise:
-        self.session.add(exercise)
-        self.session.flush()
-        return exercise
+class ExerciseRepository(Repository[Exercise]):
+    model = Exercise
 
     def add_version(self, version: ExerciseVersion, files: dict[str, bytes]) -> ExerciseVersion:
         version.files = [ExerciseFile(path=p, content=c) for p, c in sorted(files.items())]

@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from bridge.intake.models import (
     ActivityKind,
@@ -17,11 +16,11 @@ from bridge.intake.models import (
     ItemKind,
     Regrade,
 )
+from bridge.repository import Repository
 
 
-class IntakeRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class IntakeRepository(Repository[IntakeItem]):
+    model = IntakeItem
 
     # -- links -------------------------------------------------------------------------------
 
@@ -30,6 +29,9 @@ class IntakeRepository:
             ExerciseLink.site == site, ExerciseLink.activity == activity,
             ExerciseLink.cmid == cmid)
         return self.session.scalars(statement).first()
+
+    def get_link(self, link_id: uuid.UUID) -> ExerciseLink | None:
+        return self.session.get(ExerciseLink, link_id)
 
     def add_link(self, link: ExerciseLink) -> ExerciseLink:
         self.session.add(link)
@@ -42,13 +44,6 @@ class IntakeRepository:
         return list(self.session.scalars(statement))
 
     # -- items -------------------------------------------------------------------------------
-
-    def get(self, item_id: uuid.UUID) -> IntakeItem | None:
-        return self.session.get(IntakeItem, item_id)
-
-    def get_for_update(self, item_id: uuid.UUID) -> IntakeItem | None:
-        statement = select(IntakeItem).where(IntakeItem.id == item_id).with_for_update()
-        return self.session.scalars(statement).first()
 
     def by_event(self, site: str, event_id: str) -> IntakeItem | None:
         statement = select(IntakeItem).where(IntakeItem.site == site,

@@ -255,7 +255,7 @@ def reconcile(*, factory: sessionmaker[Session] | None = None,
             with session_scope(factory) as session:
                 taken += _take_in(session, site, cmid, course_id, instance_id,
                                   found.for_assignment(instance_id))
-                link = session.get(ExerciseLink, link_id)
+                link = IntakeRepository(session).get_link(link_id)
                 if link is not None:
                     link.swept_until = now
     finally:

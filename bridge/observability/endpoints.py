@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from bridge.deps import SessionDep, SettingsDep
 from bridge.observability.health import readiness_checks, run_checks
 from bridge.observability.metrics import QueueLengthCollector, SubmissionsCollector, render
-from bridge.submissions.repository import SubmissionRepository
+from bridge.submissions import service as submissions
 
 router = APIRouter(tags=["observability"])
 
@@ -21,7 +21,7 @@ def metrics(session: SessionDep, settings: SettingsDep,
     """Prometheus exposition. Callers: Prometheus on the internal network only."""
     def count_by_status() -> dict[str, int]:
         try:
-            return SubmissionRepository(session).count_by_status()
+            return submissions.count_by_status(session)
         except Exception:
             session.rollback()  # the request's dependency still commits the (empty) session
             raise

@@ -6,23 +6,20 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
+from bridge.repository import Repository
 from bridge.submissions.models import Result, Submission, SubmissionFile, SubmissionStatus
 
 
-class SubmissionRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class SubmissionRepository(Repository[Submission]):
+    model = Submission
 
-    def add(self, submission: Submission, files: dict[str, bytes]) -> Submission:
+    def add_with_files(self, submission: Submission, files: dict[str, bytes]) -> Submission:
         submission.files = [SubmissionFile(path=p, content=c) for p, c in sorted(files.items())]
         self.session.add(submission)
         self.session.flush()
         return submission
-
-    def get(self, submission_id: uuid.UUID) -> Submission | None:
-        return self.session.get(Submission, submission_id)
 
     def get_with_files(self, submission_id: uuid.UUID) -> Submission | None:
         statement = (
@@ -48,21 +45,21 @@ class SubmissionRepository:
                     run_count=Submission.run_count + 1, modified_at=now)
             .execution_options(synchronize_session=False)
         )
-        return self.session.execute(statement).rowcount == 1
+        return self.changed(statement) == 1
 
-    def finish(self, submission_id: uuid.UUID, owner: str, round_: int,
+    def finish(self, submission_id: uuid.UUID, owner: str, grading_round: int,
                status: SubmissionStatus, now: datetime, error: str | None = None) -> bool:
         """Close a run this owner still holds, for the round it graded."""
         statement = (
             update(Submission)
             .where(Submission.id == submission_id, Submission.lease_owner == owner,
                    Submission.status == SubmissionStatus.RUNNING,
-                   Submission.grading_round == round_)
+                   Submission.grading_round == grading_round)
             .values(status=status, lease_owner=None, lease_until=None, error=error,
                     modified_at=now)
             .execution_options(synchronize_session=False)
         )
-        return self.session.execute(statement).rowcount == 1
+        return self.changed(statement) == 1
 
     def release(self, submission_id: uuid.UUID, owner: str, now: datetime) -> None:
         """Give a claimed submission back to the queue (the sandbox failed, retry later)."""
@@ -79,9 +76,9 @@ class SubmissionRepository:
         self.session.flush()
         return result
 
-    def result_for_round(self, submission_id: uuid.UUID, round_: int) -> Result | None:
+    def result_for_round(self, submission_id: uuid.UUID, grading_round: int) -> Result | None:
         statement = select(Result).where(Result.submission_id == submission_id,
-                                         Result.grading_round == round_)
+                                         Result.grading_round == grading_round)
         return self.session.scalars(statement).first()
 
     def results(self, submission_id: uuid.UUID) -> list[Result]:

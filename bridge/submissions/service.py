@@ -37,7 +37,7 @@ def create(session: Session, *, exercise_id: uuid.UUID, files: dict[str, bytes],
         exercise_version = _version(session, exercise_id, version)
     loaded = exercises.load(session, version_id=exercise_version.id)
     checked = check_submission(loaded, files)
-    submission = SubmissionRepository(session).add(
+    submission = SubmissionRepository(session).add_with_files(
         Submission(exercise_version_id=exercise_version.id), checked
     )
     enqueue_job(session, GRADE_SUBMISSION, str(submission.id))
@@ -62,6 +62,11 @@ def get(
     version = ExerciseRepository(session).get_version(submission.exercise_version_id)
     assert version is not None
     return submission, repo.latest_result(submission_id), version
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    """How many submissions are in each status (for the metrics gauge)."""
+    return SubmissionRepository(session).count_by_status()
 
 
 def requeue_stale(session: Session, *, now: datetime | None = None) -> list[uuid.UUID]:

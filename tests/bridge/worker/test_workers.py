@@ -30,7 +30,8 @@ from grader.sandbox.docker import LABEL, OWNER_LABEL
 from tests.conftest import TEST_DATABASE_URL, TEST_REDIS_URL, recreate_database
 from tests.support import SECRET_VARIABLES, celery_worker, grading_env, wait_until
 
-E2E_DATABASE_URL = str(make_url(TEST_DATABASE_URL).set(database="bridge_e2e")
+_TEST_DB = make_url(TEST_DATABASE_URL)
+E2E_DATABASE_URL = str(_TEST_DB.set(database=f"{_TEST_DB.database}_e2e")
                        .render_as_string(hide_password=False))
 E2E_BROKER_URL = TEST_REDIS_URL.rsplit("/", 1)[0] + "/14"
 
