@@ -44,14 +44,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _keys(command: str, alg: str | None) -> int:
-    from bridge.auth import key_service
+    from bridge.auth import signing_keys
     from bridge.db import session_scope
 
     with session_scope() as session:
         if command == "rotate":
             assert alg is not None
-            key_service.rotate_keys(session, alg=alg)
-        for view in key_service.list_keys(session):
+            signing_keys.rotate_keys(session, alg=alg)
+        for view in signing_keys.list_keys(session):
             print(f"{view.key.kid}  {view.key.alg}  {view.state:<7}  "
                   f"signs from {view.key.activates_at.isoformat(timespec='seconds')}"
                   + (f"  unpublished at {view.unpublish_at.isoformat(timespec='seconds')}"

@@ -51,15 +51,15 @@ def _free_port() -> int:
 def _mint_figures(session: Session, account: Account, alg: str, seconds: float) -> None:
     import jwt
 
-    from bridge.auth import key_service
+    from bridge.auth import signing_keys
 
-    key, private = key_service.active_key(session)
+    key, private = signing_keys.active_key(session)
     assert key.alg == alg
     claims = {"iss": "bench", "aud": "bench", "sub": str(account.id), "iat": 0, "exp": 60}
     sign, _ = _rate(lambda: jwt.encode(claims, private, algorithm=alg, headers={"kid": key.kid}),
                     seconds)
     print(f"{alg} sign only:               {sign:10.0f} tokens/s")
-    minted, _ = _rate(lambda: key_service.mint_moodle_token(session, account=account, course_id=2),
+    minted, _ = _rate(lambda: signing_keys.mint_moodle_token(session, account=account, course_id=2),
                       seconds)
     print(f"{alg} mint (keys from the DB): {minted:10.0f} tokens/s")
 
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     import httpx
     import uvicorn
 
-    from bridge.auth import key_service
+    from bridge.auth import signing_keys
     from bridge.auth.schemas import AccountCreate
     from bridge.auth.service import create_account
     from bridge.db import session_scope, utcnow
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     upgrade(url)
     from bridge.app import create_app  # configures logging: quieten it afterwards
 
-    for name in ("", "bridge.access", "httpx", "bridge.auth.key_service"):
+    for name in ("", "bridge.access", "httpx", "bridge.auth.signing_keys"):
         logging.getLogger(name).setLevel(logging.WARNING)
     print(f"SSO benchmark, {args.seconds:g} s per figure, {os.cpu_count()} CPUs, SQLite")
 
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     for day, alg in enumerate(("RS256", "ES256")):
         with session_scope() as session:
             # Activates at once (no other key is active at that time): the one that signs now.
-            key_service.rotate_keys(session, alg=alg, now=start + timedelta(hours=day))
+            signing_keys.rotate_keys(session, alg=alg, now=start + timedelta(hours=day))
         with session_scope() as session:
             _mint_figures(session, account, alg, args.seconds)
 

@@ -11,10 +11,35 @@ from fastapi import Cookie, Depends, Header, HTTPException, Request, status
 
 from bridge.auth import service
 from bridge.auth.models import Account, AccountRole
+from bridge.auth.pages import origin
 from bridge.deps import SessionDep, SettingsDep
 
+AUTH_PREFIX = "/api/v1/auth"
 SESSION_COOKIE = "bridge_session"
-SIGN_IN_PAGE = "/api/v1/auth/login"
+SIGN_IN_PAGE = f"{AUTH_PREFIX}/login"
+ENTER_PATH = f"{AUTH_PREFIX}/moodle/enter"
+# What a browser's Sec-Fetch-Site says about a request this site's own pages started (`none`:
+# the user typed or bookmarked the address).
+_OWN_FETCH_SITES = frozenset({"same-origin", "none"})
+
+
+def cross_site(request: Request, public_url: str) -> bool:
+    """Whether a browser says another site started this request (login CSRF, forced entry).
+
+    Sec-Fetch-Site is what every current browser sends and cannot be set by a page; where it
+    is missing (older browsers) Origin decides, and `Origin: null` counts as foreign. A client
+    that sends neither is no browser, so no other site can have made it send the request.
+    """
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site.lower() not in _OWN_FETCH_SITES
+    presented = request.headers.get("origin")
+    return presented is not None and presented != origin(public_url)
+
+
+def client_ip(request: Request) -> str:
+    """The client's address as the server saw it (a forwarded one only from a trusted proxy)."""
+    return request.client.host if request.client else "unknown"
 
 
 def _unauthenticated(detail: str = "sign in first") -> HTTPException:

@@ -57,7 +57,9 @@ _PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": ("default-src 'none'; form-action 'self'; base-uri 'none'; "
                                 "frame-ancestors 'none'"),
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: with it browsers send `Origin: null` on the form's POST, which the
+    # login-CSRF check must refuse. same-origin sends the real Origin to the bridge only.
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }

@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from bridge.auth.keys import as_utc, session_signing_key
+from bridge.auth.jwk import as_utc, session_signing_key
 from bridge.auth.metrics import SIGN_IN_FAILURES
 from bridge.auth.models import (
     Account,

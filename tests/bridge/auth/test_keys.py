@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from bridge.auth import key_service, keys
-from bridge.auth.key_service import RETIRED_GRACE_S, KeyState
+from bridge.auth import jwk, signing_keys
 from bridge.auth.models import SigningKey
+from bridge.auth.signing_keys import RETIRED_GRACE_S, KeyState
 from bridge.auth.verify import StaticJwks, TokenRejected, Verifier
 from bridge.config import get_settings
 from bridge.migrate import upgrade
@@ -29,26 +29,26 @@ T0 = datetime.fromisoformat("2026-03-01T12:00:00+00:00")
 
 
 def kids(session: Session, now: datetime) -> set[str]:
-    return {k["kid"] for k in key_service.published_jwks(session, now=now)}
+    return {k["kid"] for k in signing_keys.published_jwks(session, now=now)}
 
 
 def signing_kid(session: Session, now: datetime) -> str:
-    return key_service.active_key(session, now=now)[0].kid
+    return signing_keys.active_key(session, now=now)[0].kid
 
 
 def verifier_at(session: Session, when: datetime, jwks_at: datetime | None = None) -> Verifier:
     """auth_jwtsso's checks at `when`, with the JWKS it fetched at `jwks_at`."""
     settings = get_settings()
-    document = {"keys": key_service.published_jwks(session, now=jwks_at or when)}
+    document = {"keys": signing_keys.published_jwks(session, now=jwks_at or when)}
     return Verifier(StaticJwks(document), settings.jwt_issuer, settings.moodle_url,
                     clock=lambda: when.timestamp())
 
 
 def test_first_key_signs_at_once_later_keys_are_published_ahead(session: Session) -> None:
-    first = key_service.rotate_keys(session, now=T0)
+    first = signing_keys.rotate_keys(session, now=T0)
     assert first.state is KeyState.ACTIVE
 
-    second = key_service.rotate_keys(session, alg="ES256", now=T0 + timedelta(minutes=5))
+    second = signing_keys.rotate_keys(session, alg="ES256", now=T0 + timedelta(minutes=5))
 
     assert second.state is KeyState.NEXT
     ahead = (second.key.activates_at - second.key.created_at).total_seconds()
@@ -60,11 +60,11 @@ def test_first_key_signs_at_once_later_keys_are_published_ahead(session: Session
 
 def test_rotation_never_breaks_a_valid_token(session: Session, make_account: MakeAccount) -> None:
     account = make_account()
-    old = key_service.rotate_keys(session, now=T0)
+    old = signing_keys.rotate_keys(session, now=T0)
     rotated_at = T0 + timedelta(hours=1)
-    new = key_service.rotate_keys(session, now=rotated_at)
+    new = signing_keys.rotate_keys(session, now=rotated_at)
     last_old_sign = new.key.activates_at - timedelta(seconds=1)
-    token = key_service.mint_moodle_token(session, account=account, now=last_old_sign)
+    token = signing_keys.mint_moodle_token(session, account=account, now=last_old_sign)
     assert jwt.get_unverified_header(token)["kid"] == old.key.kid
     exp = last_old_sign + timedelta(seconds=get_settings().token_ttl_s)
 
@@ -73,14 +73,14 @@ def test_rotation_never_breaks_a_valid_token(session: Session, make_account: Mak
     for fetched in (T0, rotated_at, new.key.activates_at, exp):
         claims = verifier_at(session, exp - timedelta(seconds=1), jwks_at=fetched).verify(token)
         assert claims["sub"] == str(account.id)
-    assert key_service.key_states([old.key, new.key], now=exp)[0].state is KeyState.RETIRED
+    assert signing_keys.key_states([old.key, new.key], now=exp)[0].state is KeyState.RETIRED
 
 
 def test_retired_keys_leave_only_after_their_tokens_expired(session: Session) -> None:
-    old = key_service.rotate_keys(session, now=T0)
-    new = key_service.rotate_keys(session, now=T0 + timedelta(hours=1))
+    old = signing_keys.rotate_keys(session, now=T0)
+    new = signing_keys.rotate_keys(session, now=T0 + timedelta(hours=1))
     ttl = get_settings().token_ttl_s
-    retired = next(v for v in key_service.list_keys(session, now=new.key.activates_at)
+    retired = next(v for v in signing_keys.list_keys(session, now=new.key.activates_at)
                    if v.key.kid == old.key.kid)
     assert retired.state is KeyState.RETIRED
     assert retired.retired_at == new.key.activates_at
@@ -94,17 +94,17 @@ def test_retired_keys_leave_only_after_their_tokens_expired(session: Session) ->
 
     # The next rotation deletes it; the key after that is published, the new one still signs.
     later = retired.unpublish_at + timedelta(days=30)
-    third = key_service.rotate_keys(session, now=later)
+    third = signing_keys.rotate_keys(session, now=later)
     stored = {k.kid for k in session.scalars(select(SigningKey))}
     assert stored == {new.key.kid, third.key.kid}
 
 
 def test_there_is_never_a_moment_moodle_cannot_verify(session: Session) -> None:
     max_age = timedelta(seconds=get_settings().jwks_max_age_s)
-    key_service.rotate_keys(session, now=T0)
+    signing_keys.rotate_keys(session, now=T0)
     rotations = [T0 + timedelta(minutes=m) for m in (30, 33, 40, 120)]
     for at, alg in zip(rotations, ("ES256", "RS256", "ES256", "RS256"), strict=True):
-        key_service.rotate_keys(session, alg=alg, now=at)
+        signing_keys.rotate_keys(session, alg=alg, now=at)
 
     moment = T0
     while moment < rotations[-1] + timedelta(hours=1):
@@ -118,11 +118,11 @@ def test_there_is_never_a_moment_moodle_cannot_verify(session: Session) -> None:
 
 def test_tokens_of_an_unknown_key_are_refused(session: Session, make_account: MakeAccount) -> None:
     account = make_account()
-    old = key_service.rotate_keys(session, now=T0)
-    token = key_service.mint_moodle_token(session, account=account, now=T0)
-    new = key_service.rotate_keys(session, now=T0 + timedelta(hours=1))
+    old = signing_keys.rotate_keys(session, now=T0)
+    token = signing_keys.mint_moodle_token(session, account=account, now=T0)
+    new = signing_keys.rotate_keys(session, now=T0 + timedelta(hours=1))
     gone = new.key.activates_at + timedelta(days=1)
-    key_service.rotate_keys(session, now=gone)
+    signing_keys.rotate_keys(session, now=gone)
 
     with pytest.raises(TokenRejected) as refused:
         verifier_at(session, gone).verify(token)
@@ -132,7 +132,7 @@ def test_tokens_of_an_unknown_key_are_refused(session: Session, make_account: Ma
 
 def test_private_keys_are_encrypted_at_rest(session: Session) -> None:
     for alg in ("RS256", "ES256"):
-        key_service.rotate_keys(session, alg=alg)
+        signing_keys.rotate_keys(session, alg=alg)
     session.flush()
     secret = get_settings().secret_key
 
@@ -140,7 +140,7 @@ def test_private_keys_are_encrypted_at_rest(session: Session) -> None:
     assert len(rows) == 2
     for kid, stored in rows:
         stored = bytes(stored)
-        private = keys.decrypt_private_key(stored, kid=kid, secret=secret)
+        private = jwk.decrypt_private_key(stored, kid=kid, secret=secret)
         pem = private.private_bytes(serialization.Encoding.PEM,
                                     serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption())
@@ -148,13 +148,13 @@ def test_private_keys_are_encrypted_at_rest(session: Session) -> None:
                                     serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption())
         assert b"PRIVATE KEY" not in stored and pem not in stored and der not in stored
-        with pytest.raises(keys.KeyDecryptionError):
-            keys.decrypt_private_key(stored, kid=kid, secret=secret + "x")
-        with pytest.raises(keys.KeyDecryptionError):
-            keys.decrypt_private_key(stored, kid="another-kid", secret=secret)
+        with pytest.raises(jwk.KeyDecryptionError):
+            jwk.decrypt_private_key(stored, kid=kid, secret=secret + "x")
+        with pytest.raises(jwk.KeyDecryptionError):
+            jwk.decrypt_private_key(stored, kid="another-kid", secret=secret)
         tampered = stored[:-1] + bytes([stored[-1] ^ 1])
-        with pytest.raises(keys.KeyDecryptionError):
-            keys.decrypt_private_key(tampered, kid=kid, secret=secret)
+        with pytest.raises(jwk.KeyDecryptionError):
+            jwk.decrypt_private_key(tampered, kid=kid, secret=secret)
 
 
 def test_kid_is_the_rfc7638_thumbprint() -> None:
@@ -163,17 +163,17 @@ def test_kid_is_the_rfc7638_thumbprint() -> None:
          "BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0"
          "_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWh"
          "AI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw")
-    assert keys.thumbprint({"e": "AQAB", "kty": "RSA", "n": n}) == (
+    assert jwk.thumbprint({"e": "AQAB", "kty": "RSA", "n": n}) == (
         "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs")
-    private = keys.generate_private_key("ES256")
-    jwk = keys.public_jwk(private)
-    assert jwk["kid"] == keys.thumbprint({m: jwk[m] for m in ("crv", "kty", "x", "y")})
+    private = jwk.generate_private_key("ES256")
+    public = jwk.public_jwk(private)
+    assert public["kid"] == jwk.thumbprint({m: public[m] for m in ("crv", "kty", "x", "y")})
 
 
 def test_jwks_publishes_public_keys_only_with_caching_headers(client: TestClient,
                                                             session: Session) -> None:
-    key_service.rotate_keys(session, alg="RS256")
-    key_service.rotate_keys(session, alg="ES256")
+    signing_keys.rotate_keys(session, alg="RS256")
+    signing_keys.rotate_keys(session, alg="ES256")
     session.commit()
 
     response = client.get(JWKS)
@@ -185,9 +185,9 @@ def test_jwks_publishes_public_keys_only_with_caching_headers(client: TestClient
     published = response.json()["keys"]
     assert [k["alg"] for k in published] == ["RS256", "ES256"]
     private_members = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
-    for jwk in published:
-        assert jwk["use"] == "sig" and not private_members & jwk.keys()
-        jwt.PyJWK(jwk)  # a usable public key
+    for public in published:
+        assert public["use"] == "sig" and not private_members & public.keys()
+        jwt.PyJWK(public)  # a usable public key
 
     again = client.get(JWKS, headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""
@@ -195,7 +195,7 @@ def test_jwks_publishes_public_keys_only_with_caching_headers(client: TestClient
     assert client.get(JWKS, headers={"If-None-Match": '"other", ' + etag}).status_code == 304
     assert client.get(JWKS, headers={"If-None-Match": '"other"'}).status_code == 200
 
-    key_service.rotate_keys(session, alg="ES256")
+    signing_keys.rotate_keys(session, alg="ES256")
     session.commit()
     changed = client.get(JWKS, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from sqlalchemy.orm import Session
 
-from bridge.auth import key_service, service
+from bridge.auth import service, signing_keys
 from bridge.auth.models import AccountRole, AccountStatus, CourseRole
 from bridge.auth.schemas import EnrolmentIn
 from bridge.auth.verify import StaticJwks, Verifier
@@ -92,7 +92,7 @@ def test_enrol_only_for_the_courses_the_account_studies_in(
                            enrolments=[EnrolmentIn(course_id=3, role=CourseRole.TEACHER)])
 
     def claims(account, course):  # type: ignore[no-untyped-def]
-        token = key_service.mint_moodle_token(session, account=account, course_id=course)
+        token = signing_keys.mint_moodle_token(session, account=account, course_id=course)
         return jwt.decode(token, options={"verify_signature": False})
 
     assert claims(student, 3)["enrol"] is True
@@ -104,7 +104,7 @@ def test_every_token_is_unique_and_counted(session: Session, make_account: MakeA
     account = make_account()
     before = REGISTRY.get_sample_value("bridge_tokens_issued_total", {"alg": "RS256"}) or 0.0
 
-    tokens = [key_service.mint_moodle_token(session, account=account) for _ in range(3)]
+    tokens = [signing_keys.mint_moodle_token(session, account=account) for _ in range(3)]
 
     jtis = {jwt.decode(t, options={"verify_signature": False})["jti"] for t in tokens}
     assert len(jtis) == 3
@@ -113,7 +113,7 @@ def test_every_token_is_unique_and_counted(session: Session, make_account: MakeA
 
 def test_es256_tokens(anon: TestClient, session: Session, make_account: MakeAccount) -> None:
     now = utcnow()
-    key_service.rotate_keys(session, alg="ES256", now=now - timedelta(hours=1))
+    signing_keys.rotate_keys(session, alg="ES256", now=now - timedelta(hours=1))
     session.commit()
     account = make_account()
 
@@ -157,7 +157,7 @@ def test_entering_needs_an_active_signed_in_account(
 
     assert anon.get(ENTER, headers=headers).status_code == 401
     with pytest.raises(service.AccountSuspended):
-        key_service.mint_moodle_token(session, account=account)
+        signing_keys.mint_moodle_token(session, account=account)
 
 
 def test_a_course_id_must_be_positive(anon: TestClient, make_account: MakeAccount) -> None:

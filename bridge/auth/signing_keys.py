@@ -24,7 +24,7 @@ from typing import Any
 import jwt
 from sqlalchemy.orm import Session
 
-from bridge.auth import keys
+from bridge.auth import jwk
 from bridge.auth.metrics import TOKENS_ISSUED
 from bridge.auth.models import Account, AccountStatus, SigningKey
 from bridge.auth.repository import SigningKeyRepository
@@ -65,29 +65,29 @@ class KeyView:
 def key_states(stored: Sequence[SigningKey], *, now: datetime) -> list[KeyView]:
     """Each key's state at `now`, oldest activation first."""
     ttl = timedelta(seconds=get_settings().token_ttl_s + RETIRED_GRACE_S)
-    ordered = sorted(stored, key=lambda k: (keys.as_utc(k.activates_at), keys.as_utc(k.created_at)))
-    started = [k for k in ordered if keys.as_utc(k.activates_at) <= now]
+    ordered = sorted(stored, key=lambda k: (jwk.as_utc(k.activates_at), jwk.as_utc(k.created_at)))
+    started = [k for k in ordered if jwk.as_utc(k.activates_at) <= now]
     views = []
     for index, key in enumerate(ordered):
-        if keys.as_utc(key.activates_at) > now:
+        if jwk.as_utc(key.activates_at) > now:
             views.append(KeyView(key, KeyState.NEXT))
         elif key is started[-1]:
             views.append(KeyView(key, KeyState.ACTIVE))
         else:
             successor = ordered[index + 1]
             # The successor signs only once it exists, even if its activation time is earlier.
-            retired_at = keys.as_utc(max(successor.activates_at, successor.created_at))
+            retired_at = jwk.as_utc(max(successor.activates_at, successor.created_at))
             views.append(KeyView(key, KeyState.RETIRED, retired_at, retired_at + ttl))
     return views
 
 
 def _new_key(session: Session, *, alg: str, now: datetime, activates_at: datetime) -> SigningKey:
-    private = keys.generate_private_key(alg)
-    jwk = keys.public_jwk(private)
-    encrypted = keys.encrypt_private_key(private, kid=jwk["kid"],
+    private = jwk.generate_private_key(alg)
+    public = jwk.public_jwk(private)
+    encrypted = jwk.encrypt_private_key(private, kid=public["kid"],
                                          secret=get_settings().secret_key)
     return SigningKeyRepository(session).add(SigningKey(
-        kid=jwk["kid"], alg=alg, public_jwk=jwk, private_key_encrypted=encrypted,
+        kid=public["kid"], alg=alg, public_jwk=public, private_key_encrypted=encrypted,
         created_at=now, activates_at=activates_at,
     ))
 
@@ -125,7 +125,7 @@ def published_jwks(session: Session, *, now: datetime | None = None) -> list[dic
 
 
 def active_key(session: Session, *,
-               now: datetime | None = None) -> tuple[SigningKey, keys.PrivateKey]:
+               now: datetime | None = None) -> tuple[SigningKey, jwk.PrivateKey]:
     """The signing key and its decrypted private half, creating the first key if none signs."""
     now = now or utcnow()
     settings = get_settings()
@@ -134,16 +134,16 @@ def active_key(session: Session, *,
     if active is None:
         active = rotate_keys(session, now=now).key
     try:
-        return active, keys.decrypt_private_key(active.private_key_encrypted, kid=active.kid,
+        return active, jwk.decrypt_private_key(active.private_key_encrypted, kid=active.kid,
                                                 secret=settings.secret_key)
-    except keys.KeyDecryptionError as exc:
+    except jwk.KeyDecryptionError as exc:
         if settings.environment is Environment.PRODUCTION:
             raise KeyUnavailable(str(exc)) from None
         # Development without BRIDGE_SECRET_KEY gets a new random secret per process: start a
         # key that this process can open, rather than refusing every sign-on.
         log.warning("%s; development: activating a new key now", exc)
         fresh = _new_key(session, alg=active.alg, now=now, activates_at=now)
-        return fresh, keys.decrypt_private_key(fresh.private_key_encrypted, kid=fresh.kid,
+        return fresh, jwk.decrypt_private_key(fresh.private_key_encrypted, kid=fresh.kid,
                                                secret=settings.secret_key)
 
 
