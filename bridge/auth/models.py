@@ -1,4 +1,4 @@
-"""Auth tables: accounts with their course enrolments, sign-in failures, and signing keys."""
+"""Auth tables: accounts and their course enrolments, sign-in failures, signing keys."""
 
 from __future__ import annotations
 
@@ -84,6 +84,22 @@ class LoginFailure(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     ip: Mapped[str] = mapped_column(String(64))
     attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginThrottle(Base):
+    """Wrong passwords given for a login that names no account, counted like an account's.
+
+    Without it an unknown login would keep answering 401 where a known one locks, which tells
+    an attacker which logins exist. Keyed by a digest: no one's typed input is stored.
+    """
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (Index(None, "modified_at"),)
+
+    login_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    modified_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SigningKey(Base):

@@ -1,12 +1,15 @@
-"""SQL for accounts, enrolments, sign-in failures and signing keys."""
+"""SQL for accounts, enrolments, sign-in failures and throttles, and signing keys."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from bridge.auth.models import (
@@ -15,6 +18,7 @@ from bridge.auth.models import (
     AccountStatus,
     Enrolment,
     LoginFailure,
+    LoginThrottle,
     SigningKey,
 )
 from bridge.repository import Repository
@@ -32,11 +36,6 @@ class AccountRepository(Repository[Account]):
     def get_for_update(self, account_id: uuid.UUID) -> Account | None:
         statement = (select(Account).where(Account.id == account_id)
                      .options(selectinload(Account.enrolments)).with_for_update())
-        return self.session.scalars(statement).first()
-
-    def by_login(self, login: str) -> Account | None:
-        """The account whose email or username is `login` (both stored lower-case)."""
-        statement = select(Account).where(or_(Account.email == login, Account.username == login))
         return self.session.scalars(statement).first()
 
     def matching(self, *, external_id: str | None, email: str,
@@ -66,27 +65,54 @@ class AccountRepository(Repository[Account]):
     def enrolment(self, account_id: uuid.UUID, course_id: int) -> Enrolment | None:
         return self.session.get(Enrolment, (account_id, course_id))
 
-    def record_failure(self, account_id: uuid.UUID, *, max_failures: int, now: datetime,
-                       lock_until: datetime) -> bool:
-        """Count a wrong password atomically; lock the account at the threshold. True if locked."""
-        failures = self.session.execute(
-            update(Account).where(Account.id == account_id)
-            .values(failed_logins=Account.failed_logins + 1, modified_at=now)
-            .returning(Account.failed_logins)
-            .execution_options(synchronize_session=False)
-        ).scalar_one()
-        if failures < max_failures:
-            return False
-        self.session.execute(
-            update(Account).where(Account.id == account_id)
-            .values(failed_logins=0, locked_until=lock_until)
-            .execution_options(synchronize_session=False)
-        )
-        return True
+    def lock_by_login(self, login: str) -> Account | None:
+        """The account `login` names, locked until the transaction ends and read afresh.
+
+        Sign-ins to one account run one at a time from here on, so the failure count each one
+        reads is the one the previous one committed: the lockout limit holds under load.
+        """
+        statement = (select(Account)
+                     .where(or_(Account.email == login, Account.username == login))
+                     .with_for_update().execution_options(populate_existing=True))
+        return self.session.scalars(statement).first()
+
+
+class LoginThrottleRepository(Repository[LoginThrottle]):
+    model = LoginThrottle
+
+    def lock(self, login_digest: str, now: datetime) -> LoginThrottle:
+        """The counter of a login that names no account (made at 0), locked like an account."""
+        postgresql = self.session.get_bind().dialect.name == "postgresql"
+        insert = pg_insert if postgresql else sqlite_insert
+        self.session.execute(insert(LoginThrottle)
+                             .values(login_digest=login_digest, failed_logins=0, modified_at=now)
+                             .on_conflict_do_nothing(index_elements=["login_digest"]))
+        statement = (select(LoginThrottle).where(LoginThrottle.login_digest == login_digest)
+                     .with_for_update().execution_options(populate_existing=True))
+        return self.session.scalars(statement).one()
+
+    def purge_before(self, before: datetime, now: datetime) -> None:
+        """Forget counters untouched since `before` whose lock, if any, is over."""
+        self.session.execute(delete(LoginThrottle).where(
+            LoginThrottle.modified_at < before,
+            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now)))
 
 
 class LoginFailureRepository(Repository[LoginFailure]):
     model = LoginFailure
+
+    def lock_address(self, ip: str) -> None:
+        """Serialise sign-ins from one address until the transaction ends (PostgreSQL).
+
+        Without it, parallel attempts all read the count before any of them adds a failure,
+        and the per-address limit lets through as many as arrive at once. SQLite (`make run`)
+        already runs one writing transaction at a time.
+        """
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        key = int.from_bytes(hashlib.sha256(b"login-address:" + ip.encode()).digest()[:8],
+                             "big", signed=True)
+        self.session.execute(select(func.pg_advisory_xact_lock(key)))
 
     def record(self, ip: str, now: datetime) -> None:
         """One failed sign-in from this address."""

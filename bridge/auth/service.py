@@ -7,6 +7,7 @@ and per client address (`login_ip_max_failures` failures within `login_ip_window
 
 from __future__ import annotations
 
+import hashlib
 import math
 import uuid
 from collections.abc import Sequence
@@ -26,8 +27,13 @@ from bridge.auth.models import (
     AccountStatus,
     CourseRole,
     Enrolment,
+    LoginThrottle,
 )
-from bridge.auth.repository import AccountRepository, LoginFailureRepository
+from bridge.auth.repository import (
+    AccountRepository,
+    LoginFailureRepository,
+    LoginThrottleRepository,
+)
 from bridge.auth.schemas import AccountCreate, AccountFields, EnrolmentIn
 from bridge.config import get_settings
 from bridge.db import utcnow
@@ -172,11 +178,16 @@ def sign_in(session: Session, *, login: str, password: str, ip: str,
             now: datetime | None = None) -> Account:
     """Check a password; raises Throttled, InvalidCredentials or AccountSuspended.
 
-    Failures are written to the session, so the caller commits even when it refuses.
+    Failures are written to the session, so the caller commits even when it refuses. The
+    address and then the account (or the unknown login's counter) stay locked until that
+    commit, so parallel attempts are checked one after the other and every limit holds. A
+    login that names no account is counted, locked and timed like one that does: the answers
+    never tell which logins exist.
     """
     settings = get_settings()
     now = now or utcnow()
     failures = LoginFailureRepository(session)
+    failures.lock_address(ip)
     window_start = now - timedelta(seconds=settings.login_ip_window_s)
     count, oldest = failures.since(ip, window_start)
     if count >= settings.login_ip_max_failures and oldest is not None:
@@ -184,22 +195,27 @@ def sign_in(session: Session, *, login: str, password: str, ip: str,
         retry_at = as_utc(oldest) + timedelta(seconds=settings.login_ip_window_s)
         raise Throttled(retry_at, now, locked=False)
 
-    repo = AccountRepository(session)
-    account = repo.by_login(login.strip().lower())
-    locked_until = as_utc(account.locked_until) if account and account.locked_until else None
-    if locked_until is not None and locked_until > now:
+    normalised = login.strip().lower()
+    account = AccountRepository(session).lock_by_login(normalised)
+    counter: Account | LoginThrottle = account or LoginThrottleRepository(session).lock(
+        hashlib.sha256(normalised.encode()).hexdigest(), now)
+    if counter.locked_until is not None and as_utc(counter.locked_until) > now:
         SIGN_IN_FAILURES.labels(reason="locked").inc()
-        raise Throttled(locked_until, now, locked=True)
+        raise Throttled(as_utc(counter.locked_until), now, locked=True)
 
     if not _password_matches(account, password):
         failures.purge_before(window_start)
+        LoginThrottleRepository(session).purge_before(window_start, now)
         failures.record(ip, now)
         SIGN_IN_FAILURES.labels(reason="bad_password").inc()
-        if account is not None:
-            lock_until = now + timedelta(seconds=settings.login_lockout_s)
-            if repo.record_failure(account.id, max_failures=settings.login_max_failures,
-                                   now=now, lock_until=lock_until):
-                raise Throttled(lock_until, now, locked=True)
+        counter.failed_logins += 1
+        counter.modified_at = now
+        if counter.failed_logins >= settings.login_max_failures:
+            counter.failed_logins = 0
+            counter.locked_until = now + timedelta(seconds=settings.login_lockout_s)
+            session.flush()
+            raise Throttled(counter.locked_until, now, locked=True)
+        session.flush()
         raise InvalidCredentials()
     assert account is not None and account.password_hash is not None
     if account.status is not AccountStatus.ACTIVE:
