@@ -19,7 +19,7 @@ from bridge.config import get_settings
 from bridge.deps import ApiKeyDep, SessionDep
 from bridge.exercises.schemas import decode_files
 from bridge.exercises.service import ExerciseNotFound
-from bridge.intake import service
+from bridge.intake import links, regrade, service
 from bridge.intake import status as item_status
 from bridge.intake.models import ActivityKind
 from bridge.intake.schemas import (
@@ -133,23 +133,23 @@ async def receive_exercise(request: Request, session: SessionDep, clock: ClockDe
     except Refused as refused:
         return refusal(refused.verdict, refused.detail)
     try:
-        link, version = service.link_exercise_yaml(
+        link, version = links.link_exercise_yaml(
             session, site=upload.site, activity=ActivityKind(upload.kind), cmid=upload.cmid,
             course_id=upload.course_id, instance_id=upload.instance_id,
             exercise_yaml=upload.exercise_yaml)
     except ExerciseError as exc:
         return JSONResponse({"valid": False, "detail": str(exc), "error": exc.as_dict()},
                             status.HTTP_422_UNPROCESSABLE_CONTENT)
-    return {"valid": True, "message": service.describe_version(session, version),
+    return {"valid": True, "message": links.describe_version(session, version),
             "exercise_id": str(link.exercise_id), "version": version.number}
 
 
 def _link_read(session: SessionDep, site: str, activity: ActivityKind, cmid: int) -> LinkRead:
-    link, version = service.get_link(session, site=site, activity=activity, cmid=cmid)
+    link, version = links.get_link(session, site=site, activity=activity, cmid=cmid)
     return LinkRead(site=link.site, activity=link.activity, cmid=link.cmid,
                     course_id=link.course_id, instance_id=link.instance_id,
                     exercise_id=link.exercise_id, exercise_version=version.number,
-                    enabled=link.enabled, message=service.describe_version(session, version))
+                    enabled=link.enabled, message=links.describe_version(session, version))
 
 
 @operators.put("/sites/{site}/assignments/{cmid}/exercise", response_model=LinkRead)
@@ -160,7 +160,7 @@ def put_assignment_exercise(site: str, cmid: int, body: LinkIn,
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"site {site!r} is not configured")
     try:
         files = decode_files(body.files) if body.files is not None else None
-        service.link_exercise(session, site=site, activity=ActivityKind.ASSIGN, cmid=cmid,
+        links.link_exercise(session, site=site, activity=ActivityKind.ASSIGN, cmid=cmid,
                               course_id=body.course_id, instance_id=body.instance_id,
                               files=files, exercise_id=body.exercise_id, enabled=body.enabled)
     except ExerciseError as exc:
@@ -179,7 +179,7 @@ def get_assignment_exercise(site: str, cmid: int, session: SessionDep) -> LinkRe
     """Which exercise grades an assignment."""
     try:
         return _link_read(session, site, ActivityKind.ASSIGN, cmid)
-    except service.LinkNotFound:
+    except links.LinkNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no exercise is linked") from None
 
 
@@ -188,19 +188,19 @@ def get_assignment_exercise(site: str, cmid: int, session: SessionDep) -> LinkRe
 def regrade_assignment(site: str, cmid: int, session: SessionDep) -> RegradeRead:
     """Grade every latest submission again with the newest exercise version."""
     try:
-        regrade = service.regrade(session, site=site, activity=ActivityKind.ASSIGN, cmid=cmid)
-    except service.LinkNotFound:
+        started = regrade.regrade(session, site=site, activity=ActivityKind.ASSIGN, cmid=cmid)
+    except links.LinkNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no exercise is linked") from None
-    return item_status.regrade_read(session, regrade)
+    return item_status.regrade_read(session, started)
 
 
 @operators.get("/regrades/{regrade_id}", response_model=RegradeRead)
 def get_regrade(regrade_id: uuid.UUID, session: SessionDep) -> RegradeRead:
     """A regrade's scores, old → new (new ones appear as grading finishes)."""
-    regrade = item_status.get_regrade(session, regrade_id)
-    if regrade is None:
+    found = item_status.get_regrade(session, regrade_id)
+    if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "regrade not found")
-    return item_status.regrade_read(session, regrade)
+    return item_status.regrade_read(session, found)
 
 
 @operators.get("/sites/{site}/items", response_model=list[ItemRead])

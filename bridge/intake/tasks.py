@@ -1,4 +1,4 @@
-"""Celery tasks of the intake: thin shells over bridge.intake.service, taking ids only."""
+"""Celery tasks of the intake: thin shells over its services, taking ids only."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from celery import shared_task
 
 from bridge.db import session_scope
-from bridge.intake import service
+from bridge.intake import reconcile, service
 from bridge.moodle import MoodleError
 
 MAX_RETRIES = 10
@@ -27,10 +27,10 @@ def fetch_item_task(self: Any, item_id: str) -> str:
         raise self.retry(exc=exc, countdown=min(2 ** self.request.retries * 10, 900)) from None
 
 
-@shared_task(name=service.RECONCILE)
+@shared_task(name=reconcile.RECONCILE)
 def reconcile_task() -> int:
     """Periodic: take in submissions Moodle has and the bridge never heard of."""
-    taken = service.reconcile()
+    taken = reconcile.reconcile()
     with session_scope() as session:
-        service.requeue_stuck(session)
+        reconcile.requeue_stuck(session)
     return len(taken)

@@ -15,7 +15,7 @@ from bridge.config import get_settings
 from bridge.delivery import service
 from bridge.delivery.feedback import render_feedback
 from bridge.delivery.models import Delivery, DeliveryState
-from bridge.intake import service as intake
+from bridge.intake import links as intake
 from bridge.intake.models import IntakeItem, IntakeStatus, ItemKind
 from bridge.submissions import service as submissions
 from bridge.submissions.models import Result, SubmissionStatus

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bridge.config import MoodleSite, get_settings
-from bridge.intake import service
+from bridge.intake import links, reconcile, service
 from bridge.intake.endpoints import get_clock
 from bridge.intake.models import IntakeItem, IntakeStatus
 from bridge.intake.signing import Verdict, verify
@@ -135,7 +135,7 @@ def test_operator_links_an_assignment(moodle_site: FakeMoodle, client: TestClien
 
 
 def _linked(session: Session, fake: FakeMoodle) -> None:
-    service.link_exercise_yaml(session, site=fake.site, activity="assign", cmid=1, course_id=2,
+    links.link_exercise_yaml(session, site=fake.site, activity="assign", cmid=1, course_id=2,
                                instance_id=1, exercise_yaml=HELLO_EXERCISE)
     session.commit()
 
@@ -216,9 +216,9 @@ def test_reconciliation_takes_in_what_was_never_notified(
     notified = moodle_site.add_submission(1, 5, {"hello.py": GOOD_HELLO})
     _notify(client, moodle_site, notified)
     missed = moodle_site.add_submission(1, 6, {"hello.py": GOOD_HELLO})  # the plugin was down
-    taken = service.reconcile(factory=db_factory)
+    taken = reconcile.reconcile(factory=db_factory)
     assert len(taken) == 1
     item = session.get(IntakeItem, taken[0])
     assert (item.item_id, item.user_id, item.source) == (missed.id, 6, "reconcile")
-    assert service.reconcile(factory=db_factory) == []  # nothing new since the last sweep
+    assert reconcile.reconcile(factory=db_factory) == []  # nothing new since the last sweep
     assert service.fetch_item(taken[0], factory=db_factory) is IntakeStatus.FETCHED

@@ -1,0 +1,46 @@
+"""Regrading an activity: every user's latest item graded again with the newest exercise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bridge.intake.links import get_link
+from bridge.intake.models import ActivityKind, ItemKind, Regrade
+from bridge.intake.repository import IntakeRepository
+from bridge.submissions import service as submissions
+from bridge.submissions.repository import SubmissionRepository
+from grader import SubmissionRejected
+
+
+def regrade(session: Session, *, site: str, activity: ActivityKind, cmid: int) -> Regrade:
+    """Grade every user's latest item of an activity again, with its newest exercise version."""
+    link, version = get_link(session, site=site, activity=activity, cmid=cmid)
+    repo = IntakeRepository(session)
+    subs = SubmissionRepository(session)
+    entries = []
+    kind = ItemKind.ASSIGN_SUBMISSION if activity is ActivityKind.ASSIGN \
+        else ItemKind.QUIZ_ATTEMPT
+    for item in repo.latest_per_user(site, kind, cmid):
+        old_id = item.submission_id
+        old = subs.get_with_files(old_id) if old_id else None
+        old_result = subs.latest_result(old_id) if old_id else None
+        entry: dict[str, Any] = {
+            "item": str(item.id), "user_id": item.user_id,
+            "old_submission_id": str(old_id) if old_id else None,
+            "old_score": old_result.score if old_result else None,
+            "new_submission_id": None, "error": None,
+        }
+        if old is not None:
+            try:
+                new = submissions.create(session, exercise_id=link.exercise_id,
+                                         files={f.path: f.content for f in old.files})
+            except SubmissionRejected as exc:
+                entry["error"] = str(exc)
+            else:
+                item.submission_id = new.id
+                entry["new_submission_id"] = str(new.id)
+        entries.append(entry)
+    return repo.add_regrade(Regrade(site=site, activity=activity, cmid=cmid,
+                                    exercise_version_id=version.id, entries=entries))
