@@ -19,7 +19,10 @@ def get_session() -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit runs when the endpoint returns, before the response is sent, so
+# a 2xx is only ever sent for rows already committed, and a failed commit becomes a 500. (The
+# default scope would commit after the client had its answer.)
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
