@@ -6,7 +6,7 @@ import math
 
 import regex
 
-from grader.exercise import CompareMode, Comparison
+from grader.exercise.models import CompareMode, Comparison
 
 REGEX_TIMEOUT_S = 1.0  # a teacher's pattern must not hang a worker on hostile output
 

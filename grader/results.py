@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grader.exercise import Visibility
+from grader.exercise.models import Visibility
 
 SCHEMA_VERSION = 1
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import yaml
@@ -48,3 +51,27 @@ def run_py(sandbox: Sandbox, code: str, ex: Exercise | None = None) -> GradingRe
 
 def run_c(sandbox: Sandbox, code: str, ex: Exercise | None = None) -> GradingResult:
     return grade(ex or one_test(language="c"), {"solution.c": code.encode()}, sandbox)
+
+
+MEMORY_BOUND = 20 * 1024 * 1024  # a correctness bound: the refusal builds nothing big
+
+
+def alias_bomb(levels: int = 8, key: str = "language") -> str:
+    """The issue's shape: each anchor is a list of nine aliases of the one before, under `key`."""
+    lines = [f"{key}:", '  a0: &a0 ["x","x","x","x","x","x","x","x","x"]']
+    for level in range(1, levels):
+        alias = f"*a{level - 1}"
+        lines.append(f"  a{level}: &a{level} [{','.join([alias] * 9)}]")
+    return "\n".join(lines) + "\n"
+
+
+@contextmanager
+def peak_memory() -> Iterator[list[int]]:
+    """Peak bytes allocated by Python inside the block (tracemalloc)."""
+    measured: list[int] = []
+    tracemalloc.start()
+    try:
+        yield measured
+    finally:
+        measured.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import tracemalloc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -12,29 +10,7 @@ import pytest
 import yaml
 
 from grader.bounded import Bounds, DocumentTooComplex, loads_json, safe_load_yaml
-
-MEMORY_BOUND = 20 * 1024 * 1024  # a correctness bound: the refusal builds nothing big
-
-
-def alias_bomb(levels: int = 8, key: str = "language") -> str:
-    """The issue's shape: each anchor is a list of nine aliases of the one before, under `key`."""
-    lines = [f"{key}:", '  a0: &a0 ["x","x","x","x","x","x","x","x","x"]']
-    for level in range(1, levels):
-        alias = f"*a{level - 1}"
-        lines.append(f"  a{level}: &a{level} [{','.join([alias] * 9)}]")
-    return "\n".join(lines) + "\n"
-
-
-@contextmanager
-def peak_memory() -> Iterator[list[int]]:
-    """Peak bytes allocated by Python inside the block (tracemalloc)."""
-    measured: list[int] = []
-    tracemalloc.start()
-    try:
-        yield measured
-    finally:
-        measured.append(tracemalloc.get_traced_memory()[1])
-        tracemalloc.stop()
+from tests.grader.helpers import MEMORY_BOUND, alias_bomb, peak_memory
 
 
 def refused(load: Callable[[], Any]) -> str:
