@@ -21,50 +21,24 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Message, Receive, Scope, Send
 
 from bridge.config import get_settings
-from bridge.db import make_engine, session_scope
+from bridge.db import session_scope
 from bridge.delivery.models import Delivery, DeliveryState
 from bridge.deps import get_session
 from bridge.intake import links
 from bridge.intake.models import ActivityKind, IntakeItem, IntakeStatus, ItemKind
-from bridge.migrate import upgrade
 from bridge.submissions import service as submissions
-from tests.conftest import API_KEY, TEST_DATABASE_URL, recreate_database
+from tests.bridge.committed import Fingerprint, fingerprint
+from tests.conftest import API_KEY
 from tests.fakes.fixtures import GOOD_HELLO, HELLO_EXERCISE
 from tests.fakes.moodle import FakeMoodle
 
 WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PASSWORD = "correct horse battery staple"
-Fingerprint = dict[str, str]
-
-
-def fingerprint(engine: Engine) -> Fingerprint:
-    """A digest of every row of every table, read on a connection of its own."""
-    with engine.connect() as connection:
-        tables = connection.scalars(sa.text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename <> 'alembic_version' ORDER BY tablename")).all()
-        return {table: connection.scalar(sa.text(
-            f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
-            f'FROM "{table}" t')) for table in tables}
-
-
-@pytest.fixture(scope="module")
-def committed_engine() -> Iterator[Engine]:
-    """A migrated database of this module's own, whose commits are real."""
-    url = make_url(TEST_DATABASE_URL)
-    url = url.set(database=f"{url.database}_commits").render_as_string(hide_password=False)
-    recreate_database(url)
-    upgrade(url)
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-
-
 class CommitProbe:
     """ASGI wrapper: fingerprints the database the moment a response starts."""
 
@@ -104,11 +78,12 @@ class Call:
 
 
 @pytest.fixture
-def world(committed_engine: Engine, moodle_site: FakeMoodle, redis_client: redis.Redis
+def world(committed_engine: Engine, committed_factory: sessionmaker[Session],
+          moodle_site: FakeMoodle, redis_client: redis.Redis
           ) -> Iterator[tuple[World, CommitProbe]]:
     from bridge.app import create_app
 
-    factory = sessionmaker(bind=committed_engine, expire_on_commit=False)
+    factory = committed_factory
 
     def committing_session() -> Iterator[Session]:
         with session_scope(factory) as session:
@@ -120,9 +95,6 @@ def world(committed_engine: Engine, moodle_site: FakeMoodle, redis_client: redis
     with TestClient(probe, raise_server_exceptions=False) as client:  # type: ignore[arg-type]
         client.headers["X-API-Key"] = API_KEY
         yield World(client, factory, moodle_site), probe
-    with committed_engine.begin() as connection:
-        tables = ", ".join(f'"{t}"' for t in fingerprint(committed_engine))
-        connection.execute(sa.text(f"TRUNCATE {tables} CASCADE"))
 
 
 # -- recipes: set up, then the one request that writes ----------------------------------------
