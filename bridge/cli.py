@@ -1,8 +1,9 @@
-"""`bridge` command line: serve the API, migrate the database."""
+"""`bridge` command line: serve the API, migrate the database, manage signing keys."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -13,7 +14,13 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the API (migrates first)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    commands.add_parser("migrate", help="bring the database schema to head")
+    serve.add_argument(
+        "--forwarded-allow-ips", default=os.environ.get("FORWARDED_ALLOW_IPS", ""),
+        help="comma-separated proxy addresses, networks or host names whose X-Forwarded-For "
+             "is believed (default: $FORWARDED_ALLOW_IPS, else none)")
+    serve.add_argument("--no-access-log", action="store_true",
+                       help="leave request logging to the bridge's own access log")
+    commands.add_parser("migrate", help="bring the database schema to head, publish a key")
     keys = commands.add_parser("keys", help="SSO signing keys").add_subparsers(
         dest="keys_command", required=True)
     rotate = keys.add_parser("rotate", help="publish a new key; it signs after the JWKS max-age")
@@ -22,7 +29,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from bridge.config import get_settings
-    from bridge.migrate import upgrade
 
     settings = get_settings()
     if settings.is_sqlite:
@@ -30,17 +36,40 @@ def main(argv: list[str] | None = None) -> int:
 
         VAR_DIR.mkdir(exist_ok=True)
     if args.command == "migrate":
-        upgrade()
+        _migrate()
         return 0
     if args.command == "keys":
         return _keys(args.keys_command, getattr(args, "alg", None))
     if args.command == "serve":
-        import uvicorn
-
-        upgrade()
-        uvicorn.run("bridge.app:app", host=args.host, port=args.port, proxy_headers=True)
+        _migrate()
+        _serve(args.host, args.port, args.forwarded_allow_ips, access_log=not args.no_access_log)
         return 0
     return 2
+
+
+def _migrate() -> None:
+    """Schema to head, then a signing key: Moodle may fetch the JWKS before anyone signs in."""
+    from bridge.auth import signing_keys
+    from bridge.db import session_scope
+    from bridge.migrate import upgrade
+
+    upgrade()
+    with session_scope() as session:
+        signing_keys.ensure_signing_key(session)
+
+
+def _serve(host: str, port: int, forwarded_allow_ips: str, *, access_log: bool) -> None:
+    import uvicorn
+
+    from bridge.app import app
+    from bridge.forwarded import ForwardedHeadersMiddleware, TrustedProxies
+
+    trusted = TrustedProxies.parse(forwarded_allow_ips)
+    # uvicorn's own proxy handling is off: it would trust 127.0.0.1 (any local client) by
+    # default and cannot follow a proxy's host name.
+    served = ForwardedHeadersMiddleware(app, trusted) if trusted else app
+    uvicorn.run(served, host=host, port=port, proxy_headers=False, server_header=False,
+                access_log=access_log)
 
 
 def _keys(command: str, alg: str | None) -> int:

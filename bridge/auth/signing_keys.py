@@ -113,6 +113,17 @@ def rotate_keys(session: Session, *, alg: str = DEFAULT_ALG,
     return next(v for v in key_states(repo.all(), now=now) if v.key is key)
 
 
+def ensure_signing_key(session: Session, *, now: datetime | None = None) -> KeyView:
+    """The key that signs now, publishing a first one if there is none (a new deployment).
+
+    Run before the bridge answers (`bridge migrate`, `bridge serve`), so the first JWKS that
+    Moodle fetches and caches already holds the key the first login token is signed with.
+    """
+    now = now or utcnow()
+    active = next((v for v in list_keys(session, now=now) if v.state is KeyState.ACTIVE), None)
+    return active or rotate_keys(session, now=now)
+
+
 def list_keys(session: Session, *, now: datetime | None = None) -> list[KeyView]:
     """Every stored key with its state (no private material)."""
     return key_states(SigningKeyRepository(session).all(), now=now or utcnow())
