@@ -25,6 +25,8 @@ import httpx
 import jwt
 from jwt.algorithms import get_default_algorithms
 
+from grader.bounded import Bounds, loads_json
+
 ALLOWED_ALGS = ("RS256", "ES256")
 KEY_TYPES = {"RS256": "RSA", "ES256": "EC"}
 MAX_TOKEN_BYTES = 8192
@@ -34,6 +36,8 @@ CHECK_ORDER = (
     "missing_claim", "replayed_jti",
 )
 _SEGMENT = re.compile(r"^[A-Za-z0-9_-]*$")
+# The token's own size limit comes first; these only bound what a larger configured one holds.
+_PHP_JSON = Bounds(max_bytes=1 << 20, max_depth=511, max_nodes=1 << 20)
 
 
 class TokenRejected(Exception):
@@ -89,12 +93,44 @@ def _b64decode(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _php_json(raw: bytes) -> Any:
+    """JSON as auth_jwtsso's json_decode reads it, so that both refuse the same documents.
+
+    json_decode stops at 512 levels (511 nested containers), and refuses the NaN and Infinity
+    literals and lone surrogate escapes that json.loads takes; a number too large for a float
+    is infinity in both.
+    """
+    loads_json(raw, _PHP_JSON)  # the nesting (and size) bound, before building anything
+    value = json.loads(raw, parse_constant=_refuse_constant)
+    json.dumps(value, ensure_ascii=False).encode("utf-8")  # UnicodeEncodeError on a surrogate
+    return value
+
+
 def _json_object(segment: str) -> dict[str, Any] | None:
     try:
-        value = json.loads(_b64decode(segment))
+        value = _php_json(_b64decode(segment))
     except (binascii.Error, ValueError):
         return None
     return value if isinstance(value, dict) else None
+
+
+def _present(claims: dict[str, Any], name: str) -> bool:
+    # PHP's isset(): a claim that is null is no claim at all.
+    return claims.get(name) is not None
+
+
+def _floor(value: float) -> float:
+    # PHP's floor(INF) is INF; math.floor(inf) raises.
+    return math.floor(value) if math.isfinite(value) else value
+
+
+def _is_int64(value: Any) -> bool:
+    # json_decode reads integers beyond PHP_INT_MAX as floats: not an integer there either.
+    return isinstance(value, int) and not isinstance(value, bool) and -2**63 <= value < 2**63
 
 
 @dataclass
@@ -140,7 +176,7 @@ class Verifier:
         if not (aud == self.audience or (isinstance(aud, list) and self.audience in aud)):
             raise TokenRejected("wrong_aud")
         for name in ("exp", "iat"):
-            if not isinstance(claims.get(name), int) or isinstance(claims.get(name), bool):
+            if not _is_int64(claims.get(name)):
                 raise TokenRejected("missing_claim", name)
         for name in ("sub", "jti"):
             if not isinstance(claims.get(name), str) or not claims[name]:
@@ -173,11 +209,12 @@ class Verifier:
                                       or isinstance(value, bool)):
                 raise TokenRejected("malformed", f"{name} is not a number")
         latest = now + self.leeway
-        if "nbf" in claims and math.floor(claims["nbf"]) > latest:
+        nbf, iat = _present(claims, "nbf"), _present(claims, "iat")
+        if nbf and _floor(claims["nbf"]) > latest:
             raise TokenRejected("not_yet_valid", "nbf")
-        if "nbf" not in claims and "iat" in claims and math.floor(claims["iat"]) > latest:
+        if not nbf and iat and _floor(claims["iat"]) > latest:
             raise TokenRejected("not_yet_valid", "iat")
-        if "exp" in claims and now - self.leeway >= claims["exp"]:
+        if _present(claims, "exp") and now - self.leeway >= claims["exp"]:
             raise TokenRejected("expired")
 
 

@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from _testkeys import b64url, compact_json, jws, load_key, public_jwk, public_pem
+from _testkeys import b64url, compact_json, jws, load_key, public_jwk, public_pem, sign
 
 OUT = Path(__file__).resolve().parent / "jwt_vectors.json"
 
@@ -106,6 +106,17 @@ def flip_signature(token: str) -> str:
     raw = bytearray(base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4)))
     raw[len(raw) // 2] ^= 0x01
     return f"{head}.{body}.{b64url(bytes(raw))}"
+
+
+def jws_raw(head: dict[str, Any], payload: bytes, key: Any) -> str:
+    """Compact JWS over exactly these payload bytes (JSON that json.dumps would not write)."""
+    signing_input = f"{b64url(compact_json(head))}.{b64url(payload)}".encode("ascii")
+    return f"{signing_input.decode('ascii')}.{b64url(sign(signing_input, head['alg'], key))}"
+
+
+def with_raw(jti: str, name: str, raw: bytes) -> bytes:
+    """A valid claim set whose claim `name` is the raw JSON text `raw`."""
+    return compact_json(claims(jti, **{name: "@@"})).replace(b'"@@"', raw)
 
 
 def build_cases() -> list[dict[str, Any]]:
@@ -198,6 +209,58 @@ def build_cases() -> list[dict[str, Any]]:
                             claims("jti-reject-big-0001", padding="x" * MAX_TOKEN_BYTES), RSA), "oversized")
     reject("wrong_typ", jws(header("RS256", KID["rsa"], typ="at+jwt"), claims("jti-reject-typ-0001"), RSA),
            "wrong_typ")
+    # Claims of the wrong JSON type: both verifiers must refuse them the same way. PHP decodes
+    # {"0": x} and [x] to the same array, so a check made on the decoded array cannot tell them
+    # apart; json_decode also stops at 512 levels and refuses NaN and lone surrogates.
+    rs = header("RS256", KID["rsa"])
+    typed = [
+        ("aud_object_with_audience", "aud", {"0": AUDIENCE}, "wrong_aud"),
+        ("aud_object_keyed", "aud", {"aud": AUDIENCE}, "wrong_aud"),
+        ("aud_nested_list", "aud", [[AUDIENCE]], "wrong_aud"),
+        ("aud_number", "aud", 42, "wrong_aud"),
+        ("aud_empty_list", "aud", [], "wrong_aud"),
+        ("iss_list", "iss", [ISSUER], "wrong_iss"),
+        ("iss_object", "iss", {"0": ISSUER}, "wrong_iss"),
+        ("sub_object", "sub", {"0": "3f5c8a9e-0001-4bde-8a51-student00001"}, "missing_claim"),
+        ("sub_number", "sub", 7, "missing_claim"),
+        ("jti_list", "jti", ["jti-reject-jtilist-0001"], "missing_claim"),
+        ("exp_numeric_string", "exp", str(NOW + 55), "malformed"),
+        ("iat_numeric_string", "iat", str(NOW - 5), "malformed"),
+        ("nbf_bool", "nbf", True, "malformed"),
+        ("nbf_list", "nbf", [NOW - 5], "malformed"),
+        ("exp_object", "exp", {"0": NOW + 55}, "malformed"),
+        ("exp_float", "exp", NOW + 55.5, "missing_claim"),
+        ("exp_beyond_int64", "exp", 2**64, "missing_claim"),
+    ]
+    for index, (name, claim, value, error) in enumerate(typed):
+        payload = {**claims(f"jti-reject-type-{index:04d}"), claim: value}
+        reject(name, jws(rs, payload, RSA), "wrong_claim_type", error)
+    reject("kid_object", jws({"alg": "RS256", "typ": "JWT", "kid": {"0": KID["rsa"]}},
+                             claims("jti-reject-kidobj-0001"), RSA), "wrong_claim_type", "missing_kid")
+    reject("typ_list", jws({"alg": "RS256", "typ": ["JWT"], "kid": KID["rsa"]},
+                           claims("jti-reject-typlist-0001"), RSA), "wrong_claim_type", "wrong_typ")
+    # null is absent, as PHP's isset() sees it: no nbf means iat is checked; no exp is missing.
+    reject("nbf_null_iat_in_future",
+           jws(rs, {**claims("jti-reject-nbfnull-0001", iat=NOW + 300, exp=NOW + 360), "nbf": None}, RSA),
+           "not_yet_valid")
+    reject("exp_null", jws(rs, {**claims("jti-reject-expnull-0001"), "exp": None}, RSA),
+           "missing_exp", "missing_claim")
+    reject("exp_overflows_to_infinity", jws_raw(rs, with_raw("jti-reject-expinf-0001", "exp", b"1e400"), RSA),
+           "wrong_claim_type", "missing_claim")
+    reject("nbf_overflows_to_infinity",
+           jws_raw(rs, with_raw("jti-reject-nbfinf-0001", "nbf", b"1e400"), RSA),
+           "not_yet_valid")
+    reject("nan_literal", jws_raw(rs, with_raw("jti-reject-nan-0001", "course_id", b"NaN"), RSA),
+           "invalid_json", "malformed")
+    reject("lone_surrogate", jws_raw(rs, with_raw("jti-reject-surrogate-0001", "given_name", b'"\\ud800"'), RSA),
+           "invalid_json", "malformed")
+    # The payload object and 511 arrays: one level more than json_decode's default depth allows.
+    reject("nested_past_json_decode_depth",
+           jws_raw(rs, with_raw("jti-reject-deep-0001", "x", b"[" * 511 + b"1" + b"]" * 511), RSA),
+           "invalid_json", "malformed")
+    reject("nested_past_python_recursion",
+           jws_raw(rs, with_raw("jti-reject-deep-0002", "x", b"[" * 2500 + b"]" * 2500), RSA),
+           "invalid_json", "malformed")
     return cases
 
 

@@ -59,3 +59,15 @@ def test_an_unknown_kid_refetches_the_jwks_once() -> None:
     with pytest.raises(TokenRejected):
         verifier(jwks).verify(unknown["token"])
     assert jwks.refreshes == 1
+
+
+def test_the_vectors_hold_claims_of_the_wrong_json_type() -> None:
+    """Issue 9: PHP read {"0": audience} as a list holding the audience; both must refuse it."""
+    by_name = {c["name"]: c for c in VECTORS["cases"]}
+    for name in ("aud_object_with_audience", "aud_nested_list", "aud_number", "iss_list",
+                 "iss_object", "exp_numeric_string", "nbf_bool", "nan_literal", "lone_surrogate",
+                 "nested_past_json_decode_depth", "nested_past_python_recursion"):
+        assert by_name[name]["verdict"] == "reject", name
+    with pytest.raises(TokenRejected) as refused:
+        verifier().verify(by_name["aud_object_with_audience"]["token"])
+    assert refused.value.code == "wrong_aud"

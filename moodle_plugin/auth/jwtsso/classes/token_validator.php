@@ -90,7 +90,7 @@ class token_validator implements token_validator_interface {
         if (strlen($token) > $this->maxbytes) {
             throw new invalid_token_exception('oversized', strlen($token) . ' bytes');
         }
-        [$header, $claims] = $this->parse($token);
+        [$header, $payload, $claims] = $this->parse($token);
 
         $alg = $header->alg ?? null;
         if (!is_string($alg) || !in_array($alg, self::ALLOWED_ALGS, true)) {
@@ -104,12 +104,13 @@ class token_validator implements token_validator_interface {
             throw new invalid_token_exception('missing_kid');
         }
         $key = $this->key_for($kid, $alg);
-        $this->verify_signature_and_times($token, $key);
+        $this->verify_signature_and_times($token, $key, $claims);
 
         if (($claims['iss'] ?? null) !== $this->issuer) {
             throw new invalid_token_exception('wrong_iss');
         }
-        if (!$this->audience_matches($claims['aud'] ?? null)) {
+        // The object form: decoded to an array, {"0": "<audience>"} would pass for a list.
+        if (!$this->audience_matches($payload->aud ?? null)) {
             throw new invalid_token_exception('wrong_aud');
         }
         foreach (['exp', 'iat'] as $name) {
@@ -132,7 +133,7 @@ class token_validator implements token_validator_interface {
      * Split and decode the header and payload without trusting them yet.
      *
      * @param string $token compact JWS
-     * @return array [header object, claims array]
+     * @return array [header object, payload object, claims array]
      */
     private function parse(string $token): array {
         $segments = explode('.', $token);
@@ -149,7 +150,7 @@ class token_validator implements token_validator_interface {
         if (!$header instanceof \stdClass || !$payload instanceof \stdClass) {
             throw new invalid_token_exception('malformed', 'header and payload must be JSON objects');
         }
-        return [$header, json_decode(self::b64url_decode($segments[1]), true)];
+        return [$header, $payload, json_decode(self::b64url_decode($segments[1]), true)];
     }
 
     /**
@@ -198,8 +199,9 @@ class token_validator implements token_validator_interface {
      *
      * @param string $token compact JWS
      * @param Key $key verification key
+     * @param array $claims the decoded payload, for the type of its time claims
      */
-    private function verify_signature_and_times(string $token, Key $key): void {
+    private function verify_signature_and_times(string $token, Key $key, array $claims): void {
         // PHP-JWT keeps its clock and leeway in static properties: set them for this call only.
         [$leeway, $timestamp] = [JWT::$leeway, JWT::$timestamp];
         JWT::$leeway = $this->leeway;
@@ -209,30 +211,51 @@ class token_validator implements token_validator_interface {
         } catch (SignatureInvalidException $e) {
             throw new invalid_token_exception('bad_signature', '', $e);
         } catch (ExpiredException $e) {
+            self::check_time_types($claims);
             throw new invalid_token_exception('expired', '', $e);
         } catch (BeforeValidException $e) {
+            self::check_time_types($claims);
             throw new invalid_token_exception('not_yet_valid', '', $e);
         } catch (\UnexpectedValueException $e) {
             throw new invalid_token_exception('malformed', $e->getMessage(), $e);
+        } catch (\DomainException $e) {
+            // OpenSSL errors on garbage signatures.
+            throw new invalid_token_exception('bad_signature', $e->getMessage(), $e);
         } catch (\Throwable $e) {
-            // OpenSSL errors on garbage signatures (DomainException) end up here.
+            // After the signature held, PHP-JWT calls floor() on nbf and iat and compares exp:
+            // a list or an object there fails.
+            self::check_time_types($claims);
             throw new invalid_token_exception('bad_signature', $e->getMessage(), $e);
         } finally {
             [JWT::$leeway, JWT::$timestamp] = [$leeway, $timestamp];
         }
+        self::check_time_types($claims);
     }
 
     /**
-     * Whether aud is our audience or a list containing it.
+     * Refuse nbf, iat and exp that are not JSON numbers (PHP-JWT lets "123" and true through).
      *
-     * @param mixed $aud the aud claim
+     * @param array $claims the decoded payload
+     */
+    private static function check_time_types(array $claims): void {
+        foreach (['nbf', 'iat', 'exp'] as $name) {
+            if (isset($claims[$name]) && !is_int($claims[$name]) && !is_float($claims[$name])) {
+                throw new invalid_token_exception('malformed', "{$name} is not a number");
+            }
+        }
+    }
+
+    /**
+     * Whether aud is our audience or a JSON array containing it.
+     *
+     * @param mixed $aud the aud claim as decoded into objects: a JSON object is a \stdClass
      * @return bool
      */
     private function audience_matches(mixed $aud): bool {
         if (is_string($aud)) {
             return $aud === $this->audience;
         }
-        return is_array($aud) && array_is_list($aud) && in_array($this->audience, $aud, true);
+        return is_array($aud) && in_array($this->audience, $aud, true);
     }
 
     /**

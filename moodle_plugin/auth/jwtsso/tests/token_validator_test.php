@@ -69,14 +69,18 @@ final class token_validator_test extends \PHPUnit\Framework\TestCase {
         $required = [
             'alg_none', 'hmac_with_public_key', 'unknown_kid', 'retired_key_expired', 'expired', 'not_yet_valid',
             'wrong_iss', 'wrong_aud', 'replayed_jti', 'tampered_payload', 'bad_signature', 'truncated', 'oversized',
-            'wrong_typ',
+            'wrong_typ', 'wrong_claim_type', 'invalid_json',
         ];
         foreach ($required as $reason) {
             $this->assertContains($reason, $reasons);
         }
-        $names = array_column($vectors['cases'], 'name');
-        foreach (['valid_rs256', 'valid_es256', 'aud_list_contains_audience', 'retired_key_still_in_jwks'] as $name) {
-            $this->assertContains($name, $names);
+        $names = array_merge(
+            ['valid_rs256', 'valid_es256', 'aud_list_contains_audience', 'retired_key_still_in_jwks'],
+            ['aud_object_with_audience', 'aud_nested_list', 'iss_list', 'exp_numeric_string', 'nested_past_json_decode_depth'],
+        );
+        $present = array_column($vectors['cases'], 'name');
+        foreach ($names as $name) {
+            $this->assertContains($name, $present);
         }
         $this->assertSame(token_validator::ALLOWED_ALGS, $vectors['allowed_algs']);
         $this->assertSame(token_validator::DEFAULT_MAX_TOKEN_BYTES, $vectors['max_token_bytes']);
