@@ -81,3 +81,56 @@ def test_no_open_redirect(anon: TestClient, make_account: MakeAccount) -> None:
 
 def test_scripts_without_a_session_get_401(anon: TestClient) -> None:
     assert anon.get(ENTER, headers={"Accept": "application/json"}).status_code == 401
+
+
+def test_the_sign_in_page_lets_browsers_send_their_origin(anon: TestClient) -> None:
+    # With no-referrer, browsers send `Origin: null` on the form's POST (issue 11).
+    policy = anon.get(LOGIN).headers["referrer-policy"]
+    assert policy == "same-origin"
+
+
+def test_the_form_accepts_what_a_real_browser_sends_and_refuses_other_sites(
+        anon: TestClient, make_account: MakeAccount) -> None:
+    account = make_account()
+    fields = {"login": account.username, "password": PASSWORD}
+    own = "://".join(urlsplit(get_settings().public_url)[:2])
+
+    def code(**headers: str) -> int:
+        anon.cookies.clear()
+        return anon.post(LOGIN, data=fields, headers=headers, follow_redirects=False).status_code
+
+    # What Chromium sent from a no-referrer page: Origin null, but Sec-Fetch-Site same-origin.
+    assert code(Origin="null", **{"Sec-Fetch-Site": "same-origin"}) == 303
+    assert code(Origin=own, **{"Sec-Fetch-Site": "same-origin"}) == 303
+    assert code(Origin=own) == 303  # a browser without Fetch Metadata
+    # Another site, however it is labelled; Sec-Fetch-Site cannot be set by a page.
+    assert code(Origin="null") == 403
+    assert code(Origin="https://evil.example", **{"Sec-Fetch-Site": "cross-site"}) == 403
+    assert code(Origin=own, **{"Sec-Fetch-Site": "cross-site"}) == 403
+    assert code(**{"Sec-Fetch-Site": "same-site"}) == 403
+
+
+def test_entering_moodle_by_post_must_start_on_the_bridge(anon: TestClient,
+                                                          make_account: MakeAccount) -> None:
+    """Issue 9 item 10: another site's form must not get a login token for the session."""
+    account = make_account()
+    signed = anon.post(LOGIN, data={"login": account.username, "password": PASSWORD},
+                       follow_redirects=False)
+    assert signed.status_code == 303 and anon.cookies.get("bridge_session")
+    own = "://".join(urlsplit(get_settings().public_url)[:2])
+
+    def enter(method: str, **headers: str) -> tuple[int, str]:
+        response = anon.request(method, ENTER, headers={**HTML, **headers})
+        return response.status_code, response.text
+
+    for headers in ({"Origin": "https://evil.example"}, {"Origin": "null"},
+                    {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+                    {"Sec-Fetch-Site": "same-site"}):
+        status_code, body = enter("POST", **headers)
+        assert status_code == 403, headers
+        assert 'name="token"' not in body
+    assert enter("POST", Origin=own)[0] == 200
+    assert enter("POST", **{"Sec-Fetch-Site": "same-origin"})[0] == 200
+    # A GET is a navigation: Moodle's own links (another site) lead here.
+    navigated = enter("GET", **{"Sec-Fetch-Site": "cross-site"})
+    assert navigated[0] == 200 and 'name="token"' in navigated[1]
