@@ -16,12 +16,13 @@ from grader.exercise import (
     load_exercise,
     parse_exercise,
 )
-from grader.grading import SubmissionRejected, check_submission, grade, max_score
+from grader.grading import grade, max_score
 from grader.images import ImageMissing
 from grader.metrics import SandboxFailure, declare_sandbox_failures, sandbox_failure
 from grader.results import GradingResult, RunStatus, TestResult, TestStatus
 from grader.sandbox import Sandbox, SandboxError
 from grader.sandbox.docker import DockerSandbox, reap_orphans
+from grader.sandbox_job import SubmissionRejected, check_submission
 
 __all__ = [
     "SPEC_FILE",

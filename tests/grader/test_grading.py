@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from grader.exercise import Visibility
+from grader.exercise import Exercise, Visibility
 from grader.grading import grade
 from grader.results import GradingResult, RunStatus, TestStatus
 from grader.sandbox.docker import DockerSandbox
@@ -144,7 +144,7 @@ UNIT_TESTS = textwrap.dedent("""
 """).encode()
 
 
-def unit_exercise() -> object:
+def unit_exercise() -> Exercise:
     spec = {"language": "python", "entrypoint": "solution.py", "unittest": "test_solution.py",
             "limits": {"total_time_s": 30},
             "tests": [{"name": "test_param", "points": 3},
@@ -154,12 +154,12 @@ def unit_exercise() -> object:
 
 def test_unit_test_mode_one_result_per_function(sandbox: DockerSandbox) -> None:
     ex = unit_exercise()
-    good = grade(ex, {"solution.py": b"def add(a, b):\n    return a + b\n"}, sandbox)  # type: ignore[arg-type]
+    good = grade(ex, {"solution.py": b"def add(a, b):\n    return a + b\n"}, sandbox)
     assert [t.name for t in good.tests] == ["test_small", "test_param",
                                             "TestNegative::test_negative"]
     assert good.status is RunStatus.PASSED and good.score == good.max_score == 5
     assert good.tests[2].visibility is Visibility.HIDDEN
-    partial = grade(ex, {"solution.py": b"def add(a, b):\n    return abs(a) + abs(b)\n"},  # type: ignore[arg-type]
+    partial = grade(ex, {"solution.py": b"def add(a, b):\n    return abs(a) + abs(b)\n"},
                     sandbox)
     assert [t.status for t in partial.tests] == [TestStatus.PASSED, TestStatus.PASSED,
                                                  TestStatus.FAILED]
@@ -167,11 +167,31 @@ def test_unit_test_mode_one_result_per_function(sandbox: DockerSandbox) -> None:
 
 
 def test_unit_test_mode_import_error(sandbox: DockerSandbox) -> None:
-    result = grade(unit_exercise(), {"solution.py": b"def ad(a, b):\n    return a + b\n"},  # type: ignore[arg-type]
+    result = grade(unit_exercise(), {"solution.py": b"def ad(a, b):\n    return a + b\n"},
                    sandbox)
     assert result.score == 0
     assert all(t.status is TestStatus.RUNTIME_ERROR for t in result.tests)
     assert "add" in (result.tests[0].stderr or "")
+
+
+HOSTILE_REPORTER = b"""\
+import grader_pytest_report as plugin
+
+plugin._handle.write("[" * 100000 + "\\n")
+plugin._handle.write('{"nodeid": "test_solution.py::test_small", "outcome": "passed", '
+                     '"duration": "abc", "message": {"deep": [[[[]]]]}}\\n')
+plugin._handle.flush()
+
+
+def add(a, b):
+    return a + b
+"""
+
+
+def test_unit_test_mode_survives_a_forged_report(sandbox: DockerSandbox) -> None:
+    result = grade(unit_exercise(), {"solution.py": HOSTILE_REPORTER}, sandbox)
+    assert [t.status for t in result.tests] == [TestStatus.PASSED] * 3
+    assert all(t.time_s is not None and t.time_s < 60 for t in result.tests)
 
 
 def test_student_view_hides_hidden_details() -> None:

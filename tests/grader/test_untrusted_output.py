@@ -1,6 +1,6 @@
 """Untrusted output is made safe."""
 
-from grader.text import safe_text
+from grader.untrusted_output import safe_text
 
 
 def test_escapes_controls_nuls_and_bad_utf8_are_neutralised() -> None:
