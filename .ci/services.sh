@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install (Debian packages) and start what the project needs, when absent:
 #   .ci/services.sh docker          dockerd + debootstrap (runner images)
-#   .ci/services.sh test            PostgreSQL, Redis, dockerd, PHP and the ops tools
+#   .ci/services.sh test            PostgreSQL, Redis, dockerd, PHP, the ops tools, Chromium
 # Idempotent: a running service is left alone. Needs root (apt-get, dockerd).
 set -euo pipefail
 
@@ -71,6 +71,9 @@ case "${1:-test}" in
     start_redis
     apt_install php-cli phpunit php-curl php-mbstring php-xml caddy prometheus \
       prometheus-alertmanager shellcheck
+    # Headless Chromium for the real-browser sign-on test (Playwright drives it; it never
+    # downloads a browser of its own).
+    apt_install chromium
     ;;
   *) echo "usage: $0 [docker|test]" >&2; exit 2 ;;
 esac

@@ -87,7 +87,10 @@ class FakeMoodle:
         self.app = Starlette(routes=[
             Route("/webservice/rest/server.php", self._rest, methods=["GET", "POST"]),
             Route("/webservice/pluginfile.php/{path:path}", self._pluginfile, methods=["GET"]),
+            Route("/auth/jwtsso/login.php", self._jwtsso_login, methods=["POST"]),
         ])
+        # Login tokens POSTed to auth_jwtsso's login.php, with the request's headers.
+        self.sso_logins: list[tuple[str, dict[str, str]]] = []
 
     # -- server ------------------------------------------------------------------------------
 
@@ -227,6 +230,14 @@ class FakeMoodle:
             except (KeyError, ValueError, TypeError):
                 answer = recorded("errors/missing_param.json")
         return Response(json.dumps(answer), media_type="application/json")
+
+    async def _jwtsso_login(self, request: Request) -> Response:
+        # Records what arrived; the token's checks are the plugin's (see token_validator).
+        form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
+        with self._lock:
+            self.sso_logins.append((form.get("token", ""), dict(request.headers)))
+        return Response("<!doctype html><title>Dashboard</title><h1>Logged in</h1>",
+                        media_type="text/html")
 
     async def _pluginfile(self, request: Request) -> Response:
         if self.outage:

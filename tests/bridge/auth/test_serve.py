@@ -7,74 +7,29 @@ the request (issue 9, item 5).
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from bridge.auth import signing_keys
 from bridge.db import make_engine, session_scope
 from bridge.forwarded import TrustedProxies
-from tests.conftest import TEST_DATABASE_URL, recreate_database
-from tests.support import REPO, wait_until
+from tests.conftest import recreate_database
 
-SCRATCH_URL = make_url(TEST_DATABASE_URL).set(
-    database=f"{make_url(TEST_DATABASE_URL).database}_deploy").render_as_string(
-    hide_password=False)
+from .served import run_bridge, scratch_database_url, serving
+
+SCRATCH_URL = scratch_database_url("deploy")
 SPOOFED = "203.0.113.77"
-
-
-def bridge_env(**overrides: str) -> dict[str, str]:
-    """The environment of a bridge process on the scratch database."""
-    env = {k: v for k, v in os.environ.items() if k != "FORWARDED_ALLOW_IPS"}
-    return {**env, "DATABASE_URL": SCRATCH_URL,
-            "BRIDGE_SECRET_KEY": "a-deployment-secret-of-enough-length-42", **overrides}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def serving(*args: str, **env: str) -> Iterator[str]:
-    """`python -m bridge serve` on a free port until the block ends; its base URL."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "bridge", "serve", "--port", str(port),
-                                *args], cwd=REPO, env=bridge_env(**env),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
-        try:
-            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_until(up, timeout=60, what="bridge serve to answer")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def deployment() -> Iterator[sa.Engine]:
     """A new, empty database brought up by `bridge migrate` (as compose's migrate service)."""
     recreate_database(SCRATCH_URL)
-    subprocess.run([sys.executable, "-m", "bridge", "migrate"], cwd=REPO, env=bridge_env(),
-                   check=True, capture_output=True, timeout=120)
+    run_bridge(SCRATCH_URL, "migrate")
     engine = make_engine(SCRATCH_URL)
     yield engine
     engine.dispose()
@@ -101,7 +56,7 @@ def test_a_new_deployment_publishes_a_key_before_anyone_signs_in(deployment: sa.
         after_migrate = [k["kid"] for k in signing_keys.published_jwks(session)]
     assert len(after_migrate) == 1
 
-    with serving() as base:
+    with serving(SCRATCH_URL) as base:
         served = httpx.get(f"{base}/api/v1/auth/jwks.json", timeout=10).json()["keys"]
     # The same key: starting again does not add one.
     assert [k["kid"] for k in served] == after_migrate
@@ -110,7 +65,7 @@ def test_a_new_deployment_publishes_a_key_before_anyone_signs_in(deployment: sa.
 
 def test_serve_ignores_forwarded_for_from_untrusted_clients(deployment: sa.Engine) -> None:
     recorded_addresses(deployment)
-    with serving() as base:
+    with serving(SCRATCH_URL) as base:
         codes = [fail_sign_in(base, f"{SPOOFED[:-2]}{n}") for n in range(3)]
     assert codes == [401] * 3
     # Each request named another address; all were counted against the real one.
@@ -120,7 +75,7 @@ def test_serve_ignores_forwarded_for_from_untrusted_clients(deployment: sa.Engin
 @pytest.mark.parametrize("trusted", ["127.0.0.1", "127.0.0.0/8", "localhost"])
 def test_serve_believes_a_trusted_proxy(deployment: sa.Engine, trusted: str) -> None:
     recorded_addresses(deployment)
-    with serving(FORWARDED_ALLOW_IPS=trusted) as base:
+    with serving(SCRATCH_URL, FORWARDED_ALLOW_IPS=trusted) as base:
         # The client's own claim comes first; the proxy appends the address it saw.
         assert fail_sign_in(base, f"198.51.100.1, {SPOOFED}") == 401
         assert fail_sign_in(base, "not an address") == 401
