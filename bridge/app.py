@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from bridge import __doc__ as description
 from bridge import __version__
 from bridge.auth.endpoints import router as auth_router
+from bridge.body_limit import BodyLimitMiddleware
+from bridge.config import get_settings
 from bridge.delivery.endpoints import router as deliveries_router
 from bridge.exercises.endpoints import router as exercises_router
 from bridge.intake.endpoints import intake as intake_router
@@ -27,6 +29,9 @@ def create_app() -> FastAPI:
     app.include_router(intake_operators_router)
     app.include_router(deliveries_router)
     app.include_router(observability_router)
+    # Outermost last: the request id and access log wrap the body limit, which wraps the routes
+    # (and so every credential check).
+    app.add_middleware(BodyLimitMiddleware, max_bytes=lambda: get_settings().max_request_bytes)
     app.add_middleware(RequestContextMiddleware)
 
     @app.get("/healthz", tags=["health"])

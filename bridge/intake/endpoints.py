@@ -33,6 +33,7 @@ from bridge.intake.schemas import (
 )
 from bridge.intake.signing import Verdict, verify
 from grader import ExerciseError
+from grader.bounded import Bounds, DocumentTooComplex, loads_json
 
 intake = APIRouter(prefix="/api/v1/intake", tags=["intake"])
 M = TypeVar("M", bound=BaseModel)
@@ -94,6 +95,12 @@ async def _verified(request: Request, model: type[M], limit: int, now: float) ->
                      max_bytes=limit, secret_for=secret_for)
     if verdict is not Verdict.VALID:
         raise Refused(verdict, f"request refused: {verdict.value.replace('_', ' ')}")
+    try:
+        loads_json(body, Bounds(max_bytes=limit))  # depth and size first, whatever the type says
+    except DocumentTooComplex as exc:
+        raise Refused(Verdict.INVALID_JSON, f"the body is refused: {exc}") from None
+    except ValueError:
+        pass  # not JSON: the model below names the fault
     try:
         parsed = model.model_validate_json(body)
     except ValidationError as exc:

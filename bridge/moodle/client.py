@@ -32,6 +32,7 @@ from bridge.moodle.schemas import (
     SiteInfo,
     SubmissionsResponse,
 )
+from grader.bounded import Bounds, DocumentTooComplex, loads_json
 
 log = logging.getLogger(__name__)
 install_log_redaction()
@@ -43,6 +44,10 @@ ERROR_BODY_BYTES = 4096
 # What save functions answer on success: mod_assign_save_grade null, core_grades_update_grades 0.
 SAVE_OK: tuple[object, ...] = (None, 0, {}, [])
 Model = TypeVar("Model", bound=BaseModel)
+# A whole course's submissions fit easily; a document nested or sprawling past this is no
+# answer of Moodle's, and is refused before Python builds it.
+RESPONSE_BOUNDS = Bounds(max_bytes=32 * 1024 * 1024, max_depth=32, max_nodes=2_000_000)
+ERROR_BOUNDS = Bounds(max_bytes=ERROR_BODY_BYTES, max_depth=8, max_nodes=1000)
 
 
 class UnknownSite(LookupError):
@@ -86,7 +91,9 @@ class MoodleClient:
                                     function=function) from None
         self._check_status(response, function)
         try:
-            data = response.json()
+            data = loads_json(response.content, RESPONSE_BOUNDS)
+        except DocumentTooComplex as exc:
+            raise MoodleProtocolError(f"answer refused: {exc}", function=function) from None
         except ValueError:
             raise MoodleProtocolError(
                 f"answer is not JSON (HTTP {response.status_code}, "
@@ -221,11 +228,9 @@ def _expect_saved(function: str, data: Any) -> None:
 
 def _raise_pluginfile_error(body: bytes, status: int = 200) -> None:
     """pluginfile.php errors are `{"error", "errorcode", ...}`, not WS exceptions."""
-    import json
-
     try:
-        data = json.loads(body)
-    except ValueError:
+        data = loads_json(body[:ERROR_BODY_BYTES], ERROR_BOUNDS)
+    except ValueError:  # DocumentTooComplex included
         data = None
     if isinstance(data, dict) and {"error", "errorcode"} <= data.keys() \
             and "reproductionlink" in data:

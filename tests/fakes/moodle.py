@@ -79,6 +79,8 @@ class FakeMoodle:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.saved_grades: list[dict[str, Any]] = []
         self.outage: int | None = None  # an HTTP status every request gets, e.g. 503
+        # An answer every web-service call gets verbatim, as JSON (a broken or hostile site).
+        self.raw_answer: bytes | None = None
         self._lock = threading.Lock()
         self._next_submission = 1
         self._server: uvicorn.Server | None = None
@@ -212,6 +214,8 @@ class FakeMoodle:
         if self.outage:
             return Response("<html><body>Service unavailable</body></html>", self.outage,
                             media_type="text/html")
+        if self.raw_answer is not None:
+            return Response(self.raw_answer, media_type="application/json")
         form = dict(request.query_params) | dict(parse_qsl((await request.body()).decode(),
                                                          keep_blank_values=True))
         params = parse_brackets({k: str(v) for k, v in form.items()})

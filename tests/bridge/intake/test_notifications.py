@@ -222,3 +222,16 @@ def test_reconciliation_takes_in_what_was_never_notified(
     assert (item.item_id, item.user_id, item.source) == (missed.id, 6, "reconcile")
     assert reconcile.reconcile(factory=db_factory) == []  # nothing new since the last sweep
     assert service.fetch_item(taken[0], factory=db_factory) is IntakeStatus.FETCHED
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain"])
+def test_deeply_nested_signed_body_is_refused_clearly(content_type: str, moodle_site: FakeMoodle,
+                                                      client: TestClient, session: Session) -> None:
+    """Whatever the declared type, a signed body is measured before it is parsed."""
+    body = b"[" * 8000 + b"]" * 8000
+    for path in ("/api/v1/intake/notifications", "/api/v1/intake/exercises"):
+        response = client.post(path, content=body,
+                               headers=moodle_site.sign(body) | {"Content-Type": content_type})
+        assert response.status_code == 400, response.text
+        assert "nested deeper than 32 levels" in response.json()["detail"]
+    assert _count(session) == 0

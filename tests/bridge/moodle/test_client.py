@@ -167,3 +167,13 @@ def test_redaction_and_safe_names() -> None:
     assert safe_file_name("/", "mon fichier é.py") == "mon_fichier_e.py"
     with pytest.raises(ValueError):
         safe_file_name("/", "...")
+
+
+@pytest.mark.parametrize("answer", [b"[" * 100_000 + b"]" * 100_000,
+                                    b'{"a":' * 5000 + b"1" + b"}" * 5000])
+def test_a_deeply_nested_answer_is_a_protocol_error(answer: bytes, moodle: MoodleClient,
+                                                    fake_moodle: FakeMoodle) -> None:
+    """Bounded parsing of Moodle's answers: refused before Python recurses through them."""
+    fake_moodle.raw_answer = answer
+    with pytest.raises(MoodleProtocolError, match="nested deeper than 32 levels"):
+        moodle.get_site_info()
