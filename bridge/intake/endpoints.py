@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
@@ -19,7 +20,7 @@ from bridge.config import get_settings
 from bridge.deps import ApiKeyDep, SessionDep
 from bridge.exercises.schemas import decode_files
 from bridge.exercises.service import ExerciseNotFound
-from bridge.intake import links, regrade, service
+from bridge.intake import links, regrade, replay, service
 from bridge.intake import status as item_status
 from bridge.intake.models import ActivityKind
 from bridge.intake.schemas import (
@@ -31,7 +32,7 @@ from bridge.intake.schemas import (
     Notification,
     RegradeRead,
 )
-from bridge.intake.signing import Verdict, verify
+from bridge.intake.signing import HEADER_SIGNATURE, HEADER_SITE, HEADER_TIMESTAMP, Verdict, verify
 from grader import ExerciseError
 from grader.bounded import Bounds, DocumentTooComplex, loads_json
 
@@ -50,6 +51,7 @@ REFUSAL = {
     Verdict.INVALID_JSON: status.HTTP_400_BAD_REQUEST,
     Verdict.SCHEMA_INVALID: status.HTTP_422_UNPROCESSABLE_CONTENT,
     Verdict.SITE_MISMATCH: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    Verdict.REPLAYED: status.HTTP_409_CONFLICT,
 }
 
 
@@ -114,18 +116,35 @@ async def _verified(request: Request, model: type[M], limit: int, now: float) ->
     return parsed
 
 
+def _first_time(session: SessionDep, request: Request, now: float) -> bool:
+    """Remember this verified request's signature; False if it was accepted before."""
+    return replay.accept_once(
+        session, site=request.headers[HEADER_SITE], signature=request.headers[HEADER_SIGNATURE],
+        timestamp=int(request.headers[HEADER_TIMESTAMP]),
+        window_s=get_settings().intake_window_s, now=datetime.fromtimestamp(now, UTC))
+
+
 @intake.post("/notifications", response_model=Acknowledgement,
              status_code=status.HTTP_202_ACCEPTED,
              responses={200: {"model": Acknowledgement, "description": "already recorded"}})
 async def receive_notification(request: Request, session: SessionDep, clock: ClockDep
                                ) -> Any:
     """A student submitted: record it once, fetch and grade it after the commit."""
+    now = clock()
     try:
         notification = await _verified(request, Notification,
-                                       get_settings().intake_max_body_bytes, clock())
+                                       get_settings().intake_max_body_bytes, now)
     except Refused as refused:
         return refusal(refused.verdict, refused.detail)
-    item, duplicate = service.record_notification(session, notification=notification)
+    if _first_time(session, request, now):
+        item, duplicate = service.record_notification(session, notification=notification)
+    else:
+        # The same signed bytes again (the plugin retrying a lost answer, or a replay): answer
+        # as for any repeat, and change nothing.
+        found = service.notified_item(session, notification=notification)
+        if found is None:
+            return refusal(Verdict.REPLAYED, "this signed request was already accepted")
+        item, duplicate = found, True
     ack = Acknowledgement(id=item.id, status=item.status.value, duplicate=duplicate)
     return JSONResponse(ack.model_dump(mode="json"),
                         status.HTTP_200_OK if duplicate else status.HTTP_202_ACCEPTED)
@@ -134,11 +153,16 @@ async def receive_notification(request: Request, session: SessionDep, clock: Clo
 @intake.post("/exercises")
 async def receive_exercise(request: Request, session: SessionDep, clock: ClockDep) -> Any:
     """A teacher saved the activity form: check the exercise, link it, say what we think."""
+    now = clock()
     try:
         upload = await _verified(request, ExerciseUpload,
-                                 get_settings().intake_max_exercise_bytes, clock())
+                                 get_settings().intake_max_exercise_bytes, now)
     except Refused as refused:
         return refusal(refused.verdict, refused.detail)
+    if not _first_time(session, request, now):
+        # Replaying an older upload would roll the exercise back to it.
+        return refusal(Verdict.REPLAYED, "this signed request was already accepted; "
+                                         "save the form again to send it anew")
     try:
         link, version = links.link_exercise_yaml(
             session, site=upload.site, activity=ActivityKind(upload.kind), cmid=upload.cmid,

@@ -7,6 +7,7 @@ today, a quiz attempt next. Both travel the same road (item → submission → d
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -105,3 +106,19 @@ class Regrade(RecordModel):
         ForeignKey("exercise_versions.id", ondelete="RESTRICT"))
     # [{item, user_id, old_submission_id, new_submission_id, old_score, error}]
     entries: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+
+
+class AcceptedSignature(RecordModel):
+    """A signed request from a site, accepted once: kept until its time window has closed.
+
+    The signature covers the timestamp and the whole body, so the same value again is the same
+    request replayed (by an attacker, or a proxy that retried); `expires_at` is when the
+    timestamp falls out of the window and a replay would be refused as stale anyway.
+    """
+
+    __tablename__ = "moodle_accepted_signatures"
+    __table_args__ = (UniqueConstraint("site", "signature"),)
+
+    site: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(80))
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from bridge.intake.models import (
+    AcceptedSignature,
     ActivityKind,
     ExerciseLink,
     IntakeItem,
@@ -118,3 +119,21 @@ class IntakeRepository(Repository[IntakeItem]):
 
     def get_regrade(self, regrade_id: uuid.UUID) -> Regrade | None:
         return self.session.get(Regrade, regrade_id)
+
+
+class SignatureRepository(Repository[AcceptedSignature]):
+    model = AcceptedSignature
+
+    def remember(self, accepted: AcceptedSignature) -> bool:
+        """Insert unless this site's signature is already there; False if it was."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(accepted)
+                self.session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    def purge_expired(self, now: datetime) -> int:
+        """Forget signatures whose window has closed."""
+        return self.changed(delete(AcceptedSignature).where(AcceptedSignature.expires_at < now))

@@ -83,6 +83,14 @@ def record_notification(session: Session, *, notification: Notification
     return item, True
 
 
+def notified_item(session: Session, *, notification: Notification) -> IntakeItem | None:
+    """The item a notification was recorded as (its event, or its attempt if refetched since)."""
+    repo = IntakeRepository(session)
+    return repo.by_event(notification.site, notification.event_id) or repo.by_moodle_id(
+        notification.site, ItemKind(notification.kind), notification.item_id,
+        notification.attempt_number)
+
+
 def refetch(session: Session, item: IntakeItem, submitted_at: int,
             *, event_id: str | None) -> None:
     """Fetch an item again: Moodle holds a newer save of the same attempt."""

@@ -36,6 +36,8 @@ class Verdict(StrEnum):
     INVALID_JSON = "invalid_json"
     SCHEMA_INVALID = "schema_invalid"
     SITE_MISMATCH = "site_mismatch"
+    # State check, last: a valid request accepted before (see bridge.intake.replay).
+    REPLAYED = "replayed"
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
