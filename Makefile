@@ -7,12 +7,17 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres:postgres@127.0.0.1:5432/bridge_test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test venv docker images lint bench clean
+LOCKS := requirements.lock requirements-dev.lock
 
-$(STAMP): pyproject.toml
+.PHONY: run test venv lock docker images lint bench clean
+
+# One venv for `make run` and `make test`, installed from the lock files alone (every package
+# pinned and its hash checked), then the project itself without dependencies; reinstalled when
+# a lock file or pyproject.toml changes. The images install requirements.lock the same way.
+$(STAMP): $(LOCKS) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --require-hashes -r requirements.lock -r requirements-dev.lock
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -23,26 +28,16 @@ docker:
 images: venv docker
 	$(BIN)/grader images build
 
+# Refresh both lock files after a change of dependencies in pyproject.toml (scripts/lock.sh);
+# `make lock LOCK_ARGS=--upgrade` moves every pin to the newest release that fits.
+lock: venv
+	scripts/lock.sh
+
 # The bridge on http://127.0.0.1:8000, a grading worker and the Moodle worker (with the
 # scheduler), on embedded defaults: SQLite in var/ and a filesystem broker, real Docker
-# sandboxes. The grading worker is started before the secrets are exported: only the bridge
-# and the Moodle worker hold the API key and the secret key.
+# sandboxes. Ctrl-C, or SIGTERM/SIGINT to the process group, stops all of it (scripts/run.sh).
 run: images
-	@mkdir -p var
-	@for f in api_key secret_key; do [ -s var/$$f ] || (umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))' > var/$$f); done
-	@echo "API key: var/api_key   (curl -H \"X-API-Key: \$$(cat var/api_key)\" ...)"
-	$(BIN)/bridge migrate
-	@rm -rf var/metrics && mkdir -p var/metrics/grading var/metrics/moodle
-	@set -m; \
-	PROMETHEUS_MULTIPROC_DIR=var/metrics/grading WORKER_METRICS_PORT=9808 \
-	  $(BIN)/celery -A bridge.worker.app worker -Q grading --concurrency 2 \
-	  --loglevel INFO --hostname grading@%h & grading=$$!; \
-	export BRIDGE_API_KEY="$$(cat var/api_key)" BRIDGE_SECRET_KEY="$$(cat var/secret_key)"; \
-	PROMETHEUS_MULTIPROC_DIR=var/metrics/moodle WORKER_METRICS_PORT=9809 \
-	  $(BIN)/celery -A bridge.worker.app worker -Q moodle --concurrency 2 --beat \
-	  --schedule var/celerybeat-schedule --loglevel INFO --hostname moodle@%h & moodle=$$!; \
-	trap 'kill -TERM $$grading $$moodle 2>/dev/null; wait $$grading $$moodle' EXIT INT TERM; \
-	$(BIN)/bridge serve --host 127.0.0.1 --port 8000
+	BIN=$(BIN) scripts/run.sh
 
 test: venv
 	.ci/services.sh test
