@@ -68,8 +68,10 @@ def _serve(host: str, port: int, forwarded_allow_ips: str, *, access_log: bool) 
     # uvicorn's own proxy handling is off: it would trust 127.0.0.1 (any local client) by
     # default and cannot follow a proxy's host name.
     served = ForwardedHeadersMiddleware(app, trusted) if trusted else app
+    # log_config=None: the app configured logging when it was imported above; uvicorn's own
+    # configuration would put its plain handlers back in front of the bridge's JSON or text.
     uvicorn.run(served, host=host, port=port, proxy_headers=False, server_header=False,
-                access_log=access_log)
+                access_log=access_log, log_config=None)
 
 
 def _keys(command: str, alg: str | None) -> int:
