@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, field_serializer, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bridge.observability.logs import REDACTED, register_secret
+from grader.bounded import Bounds, loads_json
 
 PLACEHOLDERS = frozenset({"", "changeme", "change-me", "secret", "please-change-me"})
 VAR_DIR = Path("var")
@@ -25,12 +30,38 @@ def _default_database_url() -> str:
     return f"sqlite:///{(VAR_DIR / 'bridge.db').resolve()}"
 
 
+def url_password(url: str) -> str | None:
+    """The password inside `scheme://user:password@host/...`, if there is one."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return None
+    return unquote(password) if password else None
+
+
+def hide_password(url: str) -> str:
+    """`url` with its password replaced by ***, for display."""
+    password = urlsplit(url).password if "@" in url else None
+    return url.replace(f":{password}@", f":{REDACTED}@", 1) if password else url
+
+
+# Settings printed, logged or dumped show these URLs without their passwords.
+URL_FIELDS = ("database_url", "broker_url", "redis_url")
+
+
 class MoodleSite(BaseModel):
     """One Moodle site the bridge serves: where it is, its WS token, the webhook secret."""
 
     url: str = Field(pattern=r"^https?://")
     token: SecretStr
     webhook_secret: SecretStr
+
+    @model_validator(mode="after")
+    def _register_secrets(self) -> MoodleSite:
+        # A Moodle error that repeats the token must not carry it into a log or a stored error.
+        register_secret(self.token.get_secret_value())
+        register_secret(self.webhook_secret.get_secret_value())
+        return self
 
 
 class CoreSettings(BaseSettings):
@@ -61,14 +92,32 @@ class CoreSettings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @model_validator(mode="after")
+    def _register_url_passwords(self) -> CoreSettings:
+        for name in URL_FIELDS:
+            value = getattr(self, name, None)
+            password = url_password(value) if value else None
+            if password:
+                register_secret(password)
+        return self
+
+    @field_serializer(*(n for n in URL_FIELDS if n != "redis_url"), check_fields=False)
+    def _dump_without_password(self, url: str) -> str:
+        return hide_password(url)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            hidden = name in URL_FIELDS and isinstance(value, str)
+            yield name, hide_password(value) if hidden else value
+
 
 class Settings(CoreSettings):
     """Everything the bridge's API and its Moodle worker read from their environment."""
 
     redis_url: str | None = None
 
-    api_key: str = Field(default="", validation_alias="BRIDGE_API_KEY")
-    secret_key: str = Field(default="", validation_alias="BRIDGE_SECRET_KEY")
+    api_key: SecretStr = Field(default=SecretStr(""), validation_alias="BRIDGE_API_KEY")
+    secret_key: SecretStr = Field(default=SecretStr(""), validation_alias="BRIDGE_SECRET_KEY")
 
     public_url: str = "http://127.0.0.1:8000"
     max_request_bytes: int = 2 * 1024 * 1024
@@ -80,7 +129,7 @@ class Settings(CoreSettings):
     readiness_checks_docker: bool = False
 
     # MOODLE_SITES='{"<site id>": {"url": ..., "token": ..., "webhook_secret": ...}}'
-    moodle_sites: dict[str, MoodleSite] = Field(default_factory=dict)
+    moodle_sites: Annotated[dict[str, MoodleSite], NoDecode] = Field(default_factory=dict)
     moodle_timeout_s: float = 20.0
     intake_window_s: int = 300
     intake_max_body_bytes: int = 16384
@@ -101,21 +150,37 @@ class Settings(CoreSettings):
     login_ip_max_failures: int = Field(default=20, ge=1)
     login_ip_window_s: int = Field(default=900, ge=1)
 
+    @field_serializer("redis_url")
+    def _dump_redis_without_password(self, url: str | None) -> str | None:
+        return hide_password(url) if url else url
+
+    @field_validator("moodle_sites", mode="before")
+    @classmethod
+    def _parse_sites(cls, value: Any) -> Any:
+        # From the environment it is JSON: read with bounds, not json.loads, so that a nested
+        # or huge value is a clear error at start-up rather than a RecursionError.
+        if isinstance(value, str | bytes):
+            return loads_json(value, Bounds(max_bytes=256 * 1024, max_depth=4, max_nodes=10_000))
+        return value
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.environment is Environment.PRODUCTION:
             for name in ("api_key", "secret_key"):
-                value = getattr(self, name)
+                value = getattr(self, name).get_secret_value()
                 if value.lower() in PLACEHOLDERS or len(value) < 24:
                     raise ValueError(
                         f"{name.upper()} must be set to a random value of at least 24 characters "
                         "outside development"
                     )
-        elif not self.api_key:
+        elif not self.api_key.get_secret_value():
             # Development and tests get a per-process random key rather than a well-known one.
-            self.api_key = secrets.token_urlsafe(32)
-        if not self.secret_key and self.environment is not Environment.PRODUCTION:
-            self.secret_key = secrets.token_urlsafe(32)
+            self.api_key = SecretStr(secrets.token_urlsafe(32))
+        if not self.secret_key.get_secret_value() \
+                and self.environment is not Environment.PRODUCTION:
+            self.secret_key = SecretStr(secrets.token_urlsafe(32))
+        register_secret(self.api_key.get_secret_value())
+        register_secret(self.secret_key.get_secret_value())
         self.public_url = self.public_url.rstrip("/")
         self.moodle_url = self.moodle_url.rstrip("/")
         self.jwt_issuer = self.jwt_issuer or self.public_url

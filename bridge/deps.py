@@ -35,7 +35,8 @@ def require_api_key(
     presented = x_api_key
     if presented is None and authorization and authorization.lower().startswith("bearer "):
         presented = authorization[7:]
-    if not presented or not hmac.compare_digest(presented.encode(), settings.api_key.encode()):
+    expected = settings.api_key.get_secret_value().encode()
+    if not presented or not hmac.compare_digest(presented.encode(), expected):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "a valid API key is required",
             headers={"WWW-Authenticate": "Bearer"},

@@ -110,7 +110,7 @@ def require_admin(
     bridge_session: Annotated[str | None, Cookie()] = None,
 ) -> Administrator:
     """The operator API key (`X-API-Key` or bearer), or a signed-in account with the admin role."""
-    expected = settings.api_key.encode()
+    expected = settings.api_key.get_secret_value().encode()
     if x_api_key is not None:
         if hmac.compare_digest(x_api_key.encode(), expected):
             return Administrator(None)

@@ -245,8 +245,8 @@ def issue_session_token(*, account: Account, now: datetime | None = None) -> str
     issued = int((now or utcnow()).timestamp())
     claims = {"iss": settings.jwt_issuer, "aud": SESSION_AUDIENCE, "sub": str(account.id),
               "sv": account.session_version, "iat": issued, "exp": issued + settings.session_ttl_s}
-    return jwt.encode(claims, session_signing_key(settings.secret_key), algorithm="HS256",
-                      headers={"typ": "bridge-session+jwt"})
+    key = session_signing_key(settings.secret_key.get_secret_value())
+    return jwt.encode(claims, key, algorithm="HS256", headers={"typ": "bridge-session+jwt"})
 
 
 def account_from_session(session: Session, *, token: str) -> Account:
@@ -254,8 +254,8 @@ def account_from_session(session: Session, *, token: str) -> Account:
     settings = get_settings()
     try:
         claims = jwt.decode(
-            token, session_signing_key(settings.secret_key), algorithms=["HS256"],
-            audience=SESSION_AUDIENCE, issuer=settings.jwt_issuer,
+            token, session_signing_key(settings.secret_key.get_secret_value()),
+            algorithms=["HS256"], audience=SESSION_AUDIENCE, issuer=settings.jwt_issuer,
             options={"require": ["exp", "iat", "sub", "sv"]},
         )
         account_id = uuid.UUID(claims["sub"])

@@ -85,7 +85,7 @@ def _new_key(session: Session, *, alg: str, now: datetime, activates_at: datetim
     private = jwk.generate_private_key(alg)
     public = jwk.public_jwk(private)
     encrypted = jwk.encrypt_private_key(private, kid=public["kid"],
-                                         secret=get_settings().secret_key)
+                                         secret=get_settings().secret_key.get_secret_value())
     return SigningKeyRepository(session).add(SigningKey(
         kid=public["kid"], alg=alg, public_jwk=public, private_key_encrypted=encrypted,
         created_at=now, activates_at=activates_at,
@@ -146,7 +146,7 @@ def active_key(session: Session, *,
         active = rotate_keys(session, now=now).key
     try:
         return active, jwk.decrypt_private_key(active.private_key_encrypted, kid=active.kid,
-                                                secret=settings.secret_key)
+                                                secret=settings.secret_key.get_secret_value())
     except jwk.KeyDecryptionError as exc:
         if settings.environment is Environment.PRODUCTION:
             raise KeyUnavailable(str(exc)) from None
@@ -155,7 +155,7 @@ def active_key(session: Session, *,
         log.warning("%s; development: activating a new key now", exc)
         fresh = _new_key(session, alg=active.alg, now=now, activates_at=now)
         return fresh, jwk.decrypt_private_key(fresh.private_key_encrypted, kid=fresh.kid,
-                                               secret=settings.secret_key)
+                                               secret=settings.secret_key.get_secret_value())
 
 
 def mint_moodle_token(session: Session, *, account: Account, course_id: int | None = None,

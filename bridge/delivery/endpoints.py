@@ -12,6 +12,7 @@ from bridge.delivery.models import Delivery, DeliveryState
 from bridge.delivery.schemas import DeliveryRead
 from bridge.deps import ApiKeyDep, SessionDep
 from bridge.intake.models import IntakeItem
+from bridge.moodle.encoding import redact
 
 router = APIRouter(prefix="/api/v1/deliveries", tags=["deliveries"], dependencies=[ApiKeyDep])
 
@@ -22,7 +23,8 @@ def _read(delivery: Delivery, item: IntakeItem) -> DeliveryRead:
         grading_round=delivery.grading_round, site=item.site, cmid=item.cmid,
         user_id=item.user_id, attempt_number=item.attempt_number, state=delivery.state,
         attempts=delivery.attempts, next_attempt_at=delivery.next_attempt_at,
-        last_error=delivery.last_error, grade=delivery.grade,
+        last_error=redact(delivery.last_error) if delivery.last_error else None,
+        grade=delivery.grade,
         delivered_at=delivery.delivered_at, created_at=delivery.created_at)
 
 

@@ -20,6 +20,7 @@ from bridge.intake.models import IntakeItem, IntakeStatus, ItemKind
 from bridge.intake.repository import IntakeRepository
 from bridge.intake.schemas import Notification
 from bridge.moodle import MoodleClient, MoodleError, client_for_site
+from bridge.moodle.encoding import redact
 from bridge.submissions import service as submissions
 from bridge.worker.jobs import enqueue_job
 from grader import SubmissionRejected
@@ -171,4 +172,4 @@ def mark_fetch_failed(item_id: uuid.UUID, error: str,
     with session_scope(factory) as session:
         item = IntakeRepository(session).get(item_id)
         if item is not None and item.status is IntakeStatus.RECEIVED:
-            item.status, item.error = IntakeStatus.FAILED, error[:2000]
+            item.status, item.error = IntakeStatus.FAILED, redact(error)[:2000]

@@ -12,6 +12,7 @@ from bridge.exercises.repository import ExerciseRepository
 from bridge.intake.models import IntakeItem, IntakeStatus, Regrade
 from bridge.intake.repository import IntakeRepository
 from bridge.intake.schemas import ItemRead, RegradeEntry, RegradeRead
+from bridge.moodle.encoding import redact
 from bridge.submissions.repository import SubmissionRepository
 
 DELIVERY_STATUS = {
@@ -54,7 +55,9 @@ def _read(session: Session, item: IntakeItem) -> ItemRead:
         instance_id=item.instance_id, item_id=item.item_id, user_id=item.user_id,
         attempt_number=item.attempt_number, intake_status=item.status, status=shown,
         submission_id=item.submission_id, score=score, max_score=max_score, grade=grade,
-        error=error, created_at=item.created_at, modified_at=item.modified_at)
+        # Errors stored before secrets were redacted at the source still never leave here.
+        error=redact(error) if error else None, created_at=item.created_at,
+        modified_at=item.modified_at)
 
 
 def get_regrade(session: Session, regrade_id: uuid.UUID) -> Regrade | None:

@@ -9,6 +9,8 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bridge.observability.logs import redact_secrets
+
 ParamValue = str | int | float | bool | None | Sequence[Any] | Mapping[str, Any]
 
 _TOKEN_PARAM = re.compile(r"((?:ws)?token=)[^&\s\"'<>]+", re.IGNORECASE)
@@ -41,7 +43,8 @@ def encode_params(params: Mapping[str, ParamValue]) -> list[tuple[str, str]]:
 
 
 def redact(text: str, *secrets: str) -> str:
-    """`text` without any token: known secret values and every `token=`/`wstoken=` value."""
+    """`text` without any token: configured secrets, `secrets`, and `token=`/`wstoken=` values."""
+    text = redact_secrets(text)
     for secret in secrets:
         if secret:
             text = text.replace(secret, REDACTED)

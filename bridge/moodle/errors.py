@@ -6,6 +6,8 @@ errorcode, not the status, says whether trying again can help.
 
 from __future__ import annotations
 
+from bridge.moodle.encoding import redact
+
 # Exceptions that come from a passing condition on Moodle's side (database hiccup, maintenance).
 RETRYABLE_ERRORCODES = frozenset({
     "dmlreadexception", "dmlwriteexception", "dbtransactionfailed", "sitemaintenance",
@@ -21,7 +23,9 @@ class MoodleError(Exception):
     def __init__(self, message: str, *, function: str | None = None,
                  errorcode: str | None = None) -> None:
         self.function, self.errorcode = function, errorcode
-        super().__init__(f"{function}: {message}" if function else message)
+        # Moodle repeats what it was sent (a token, in a warning or an exception): no message
+        # carries a configured secret into a log, a stored error or an API answer.
+        super().__init__(redact(f"{function}: {message}" if function else message))
 
 
 class MoodleRetryableError(MoodleError):

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import IO, Any
+from urllib.parse import quote, quote_plus
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -35,10 +36,31 @@ _RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
 }
 _HANDLER_MARK = "_moodle_bridge_handler"
 _log_context: ContextVar[Mapping[str, str]] = ContextVar("log_context", default={})  # noqa: B039
+# Values of the configured secrets (API key, tokens, passwords): redacted wherever they appear,
+# whatever a parameter around them is called (`?key=...`). Shorter values would match ordinary
+# words by chance (a test database's password "postgres"); no real secret is that short.
+_KNOWN_SECRETS: set[str] = set()
+MIN_SECRET_LENGTH = 12
+
+
+def register_secret(value: str) -> None:
+    """Redact `value` (and its URL-encoded form) from every log line and stored error."""
+    if len(value) >= MIN_SECRET_LENGTH:
+        _KNOWN_SECRETS.update({value, quote(value, safe=""), quote_plus(value)})
+
+
+def redact_secrets(text: str) -> str:
+    """`text` without any registered secret value."""
+    # Longest first, so that a secret containing another is replaced whole.
+    for secret in sorted(_KNOWN_SECRETS, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
 
 
 def redact_text(text: str) -> str:
-    """`text` with secret-looking values replaced by ***."""
+    """`text` with known secret values and secret-looking values replaced by ***."""
+    text = redact_secrets(text)
     for pattern, replacement in _TEXT_PATTERNS:
         text = pattern.sub(replacement, text)
     return text

@@ -61,7 +61,7 @@ def test_the_admin_api_serves_administrators(
     if caller == "admin":
         headers = sign_in(anon, make_account(AccountRole.ADMIN).username)
     else:
-        key = get_settings().api_key
+        key = get_settings().api_key.get_secret_value()
         headers = {"X-API-Key": key} if caller == "api_key" else {"Authorization": f"Bearer {key}"}
 
     for method, url, body in admin_calls(str(target.id)):

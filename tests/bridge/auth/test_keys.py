@@ -134,7 +134,7 @@ def test_private_keys_are_encrypted_at_rest(session: Session) -> None:
     for alg in ("RS256", "ES256"):
         signing_keys.rotate_keys(session, alg=alg)
     session.flush()
-    secret = get_settings().secret_key
+    secret = get_settings().secret_key.get_secret_value()
 
     rows = session.execute(text("SELECT kid, private_key_encrypted FROM signing_keys")).all()
     assert len(rows) == 2

@@ -153,3 +153,35 @@ def test_unhandled_error_answers_500_with_the_request_id(captured: Captured) -> 
     assert response.headers["X-Request-ID"] == "boom-1"
     [error] = [r for r in captured.records() if r["level"] == "ERROR"]
     assert error["request_id"] == "boom-1" and "RuntimeError: boom" in error["exc_info"]
+
+
+def test_an_api_key_in_any_query_parameter_never_reaches_a_log(captured: Captured) -> None:
+    """uvicorn's access line has the full query; the key is redacted by value, not by name."""
+    import socket
+    import threading
+
+    import httpx
+    import uvicorn
+
+    from bridge.app import create_app
+    from tests.conftest import API_KEY
+    from tests.support import wait_until
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_app(), log_config=None, lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: server.started, timeout=10, interval=0.01, what="the bridge")
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        for name in ("key", "k", "x"):
+            httpx.get(f"{url}/api/v1/submissions/00000000-0000-0000-0000-000000000001",
+                      params={name: API_KEY}, timeout=5)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    text = captured.stream.getvalue()
+    assert API_KEY not in text
+    access = [r["message"] for r in captured.records() if r["logger"] == "uvicorn.access"]
+    assert len(access) == 3 and all("=***" in line for line in access), access
