@@ -34,6 +34,17 @@ else
     echo "skip  amtool check-config (amtool not installed)"
 fi
 
+# compose.yaml as Docker Compose itself reads it, with every required value filled in, alone
+# and with the stack test's override.
+compose_env=$(mktemp)
+trap 'rm -f "$compose_env"' EXIT
+sed -E 's/^([A-Z_]+)=$/\1=check-ops-placeholder-0123456789/' .env.example >"$compose_env"
+echo "STACK_DOCKER_GID=0" >>"$compose_env"
+compose=${DOCKER_COMPOSE:-$(command -v docker-compose || echo .venv/bin/docker-compose)}
+check "docker compose config" "$compose" --env-file "$compose_env" -f compose.yaml config -q
+check "docker compose config (stack test override)" "$compose" --env-file "$compose_env" \
+    -f compose.yaml -f tests/stack/compose.override.yaml config -q
+
 scripts=()
 while IFS= read -r script; do
     [[ -f $script ]] && scripts+=("$script")
