@@ -22,7 +22,7 @@ from docker.errors import ImageNotFound
 from grader.languages import LANGUAGES, LanguageProfile
 
 IMAGE_FILES = Path(__file__).parent / "sandbox" / "image"
-PAYLOAD = ("runner.py", "grader_pytest_report.py")
+PAYLOAD = ("runner.py", "forkserver.py", "warm.py", "scratch.py", "grader_pytest_report.py")
 SUITE = "bookworm"
 MIRROR = os.environ.get("GRADER_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 BUILD_DIR = Path(os.environ.get("GRADER_IMAGE_BUILD_DIR", "var/images"))

@@ -1,12 +1,17 @@
 #!/usr/bin/python3
-"""Runs one submission inside a sandbox container: compile once, then every test.
+"""Runs submissions inside a sandbox container, one after another, for the container's life.
 
-Started by the worker (``docker exec`` as a uid used by no other submission) before the job
-exists; it waits on stdin for one job, runs it and writes one JSON document to stdout. Student
-processes never hold that stdout: they get their own pipes, and the runner makes itself
-non-dumpable so they cannot open it through /proc. Expected outputs never enter the sandbox;
-the worker compares. Before exiting, the runner kills every process of its uid and deletes
-every file its uid owns, then reports whether anything is left.
+The worker starts it once per container (``docker exec`` as root; the container grants only
+CAP_SETUID and CAP_SETGID) and keeps its stdin and stdout: each job is a decimal length, a
+newline and that many bytes of JSON; each answer is framed the same way. Nothing of a job
+travels on any other channel, and no student process ever holds one of these descriptors.
+
+Every step (the compile, then each test) runs under a uid of its own that nothing else in the
+container ever had, as a child of the fork server (forkserver.py), a warm interpreter that
+holds nothing of any job. A test gets a fresh copy of the build directory as its working
+directory, its stdin from a memory file, its own pipes; when it ends, everything its uid left
+(processes, files, IPC objects) is removed before the next test starts, and a job reports
+``clean`` only when that was verified. Expected outputs never enter the sandbox.
 
 Standard library only: this file is copied into the runner images.
 """
@@ -14,130 +19,129 @@ Standard library only: this file is copied into the runner images.
 from __future__ import annotations
 
 import base64
-import ctypes
+import itertools
 import json
 import os
-import resource
 import select
 import shutil
-import signal
-import stat
+import socket
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
-WORK_ROOT = "/work"
-SCRATCH_DIRS = ("/tmp", "/work", "/dev/mqueue")  # the only places a sandbox uid can write
+import scratch
+import warm
+
 MAX_JOB_BYTES = 64 * 1024 * 1024
-PR_SET_DUMPABLE = 4
+FORKSERVER = ["/usr/bin/python3", "-E", "-s", "/opt/grader/forkserver.py"]
+LOCALE = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 STUDENT_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
-    "LANG": "C.UTF-8",
-    "LC_ALL": "C.UTF-8",
+    **LOCALE,
     "PYTHONDONTWRITEBYTECODE": "1",
     "PYTHONHASHSEED": "0",
 }
+LINGER_S = 0.05  # how long a finished test's descendants may keep its pipes open
 
 
-def make_undumpable() -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
+class ForkServer:
+    """The runner's end of the fork server's control socket."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.process = subprocess.Popen(
+            [*FORKSERVER, str(theirs.fileno())], pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=LOCALE, cwd="/",
+        )
+        theirs.close()
+        self.sock = ours
+        self.pending: list[dict[str, Any]] = []
+        self.wait("ready", time.monotonic() + 30)
+
+    def send(self, message: dict[str, Any], fds: list[int] | None = None) -> None:
+        socket.send_fds(self.sock, [json.dumps(message).encode()], fds or [])
+
+    def receive(self) -> dict[str, Any]:
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError("the fork server is gone")
+        message: dict[str, Any] = json.loads(data)
+        return message
+
+    def take(self, op: str) -> dict[str, Any] | None:
+        for index, message in enumerate(self.pending):
+            if message["op"] == op:
+                return self.pending.pop(index)
+        return None
+
+    def wait(self, op: str, deadline: float) -> dict[str, Any]:
+        while (found := self.take(op)) is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self.sock], [], [], remaining)[0]:
+                raise TimeoutError(f"the fork server did not answer {op!r}")
+            self.pending.append(self.receive())
+        return found
+
+    def sweep(self, uid: int) -> None:
+        """Kill every process of `uid` (stopped first, so none can fork away)."""
+        self.send({"op": "sweep", "uid": uid})
+        answer = self.wait("swept", time.monotonic() + 10)
+        if "error" in answer:
+            raise RuntimeError(f"sweep of uid {uid} failed: {answer['error']}")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        self.sock.close()
+        self.process.kill()
+        self.process.wait()
 
 
-def read_exact(fd: int, n: int) -> bytes:
-    chunks, got = [], 0
-    while got < n:
-        chunk = os.read(fd, min(1 << 20, n - got))
-        if not chunk:
-            raise EOFError("job stream ended early")
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
+def memory_file(name: str, data: bytes) -> int:
+    fd = os.memfd_create(name, os.MFD_CLOEXEC)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
-def read_job() -> dict[str, Any]:
-    """A job is a decimal length, a newline, then that many bytes of JSON."""
-    header = b""
-    while not header.endswith(b"\n"):
-        byte = os.read(0, 1)
-        if not byte or len(header) > 20:
-            raise EOFError("no job header")
-        header += byte
-    length = int(header)
-    if not 0 < length <= MAX_JOB_BYTES:
-        raise ValueError("job too large")
-    return json.loads(read_exact(0, length))
+def child_limits(limits: dict[str, Any], time_s: float) -> dict[str, int]:
+    return {
+        "cpu": int(time_s) + 1,
+        "as": limits["memory_mb"] * 1024 * 1024,
+        "nproc": limits["processes"],
+        "fsize": limits["file_size_bytes"],
+        "nofile": 64,
+        "core": 0,
+    }
 
 
-def safe_join(root: str, relative: str) -> str:
-    path = os.path.normpath(os.path.join(root, relative))
-    if os.path.isabs(relative) or not path.startswith(root + os.sep):
-        raise ValueError(f"unsafe path {relative!r}")
-    return path
-
-
-def write_files(root: str, files: dict[str, str], mode: int = 0o644) -> None:
-    for relative, encoded in files.items():
-        path = safe_join(root, relative)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as handle:
-            handle.write(base64.b64decode(encoded))
-        os.chmod(path, mode)
-
-
-def limit_child(limits: dict[str, Any], time_s: float) -> None:
-    """Runs in the child between fork and exec."""
-    cpu = int(time_s) + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    memory = limits["memory_mb"] * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"], limits["processes"]))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_size_bytes"],) * 2)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    try:  # the kernel's OOM killer should pick student code before the runner
-        with open("/proc/self/oom_score_adj", "w") as handle:
-            handle.write("1000")
-    except OSError:
-        pass
-
-
-def run_process(
-    argv: list[str], cwd: str, stdin_path: str, limits: dict[str, Any], time_s: float,
-    env: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """Run argv with limits; capture capped stdout/stderr and how it ended."""
+def run_step(fs: ForkServer, step: dict[str, Any], uid: int, cwd: str,
+             limits: dict[str, Any], time_s: float) -> dict[str, Any]:
+    """Run one step as `uid` in `cwd`; capture capped stdout/stderr and how it ended."""
     cap = limits["output_bytes"]
+    env = dict(STUDENT_ENV, HOME=cwd, TMPDIR="/tmp", **(step.get("env") or {}))
+    spec = json.dumps({"argv": step["argv"], "env": env, "cwd": cwd}).encode()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
-    stdin_fd = os.open(stdin_path, os.O_RDONLY)
-    child_env = dict(STUDENT_ENV, HOME=cwd, TMPDIR="/tmp", **(env or {}))
+    passed = [memory_file("stdin", base64.b64decode(step.get("stdin", ""))), out_w, err_w,
+              memory_file("spec", spec)]
     started = time.monotonic()
-    pid = os.fork()
-    if pid == 0:  # child
-        try:
-            os.setsid()
-            os.chdir(cwd)
-            os.dup2(stdin_fd, 0)
-            os.dup2(out_w, 1)
-            os.dup2(err_w, 2)
-            os.closerange(3, 1024)
-            limit_child(limits, time_s)
-            os.execvpe(argv[0], argv, child_env)
-        except BaseException as exc:
-            os.write(2, f"cannot start {argv[0]}: {exc}\n".encode())
-        os._exit(127)
-    os.close(stdin_fd)
-    os.close(out_w)
-    os.close(err_w)
+    try:
+        fs.send({"op": "run", "uid": uid, "limits": child_limits(limits, time_s)}, passed)
+    finally:
+        for fd in passed:
+            os.close(fd)
     buffers: dict[int, bytearray] = {out_r: bytearray(), err_r: bytearray()}
     open_fds = {out_r, err_r}
-    timed_out = output_exceeded = False
     deadline = started + time_s
-    status: int | None = None
-    rusage: Any = None
-    exited_at: float | None = None
+    ended: dict[str, Any] | None = None
+    ended_at = 0.0
+    timed_out = output_exceeded = False
 
     def drain(fds: list[int]) -> None:
         nonlocal output_exceeded
@@ -147,213 +151,150 @@ def run_process(
                 open_fds.discard(fd)
                 continue
             buffers[fd] += chunk
-            if len(buffers[fd]) > cap:
-                output_exceeded = True
+            output_exceeded = output_exceeded or len(buffers[fd]) > cap
 
-    while open_fds and not output_exceeded:
+    while not output_exceeded and (ended is None or open_fds):
         now = time.monotonic()
-        if now >= deadline:
-            timed_out = status is None
+        if ended is None and now >= deadline:
+            timed_out = True
             break
-        if status is None:
-            done, wait_status, usage = os.wait4(pid, os.WNOHANG)
-            if done:
-                status, rusage, exited_at = wait_status, usage, now
-        elif now - exited_at > 0.05:  # type: ignore[operator]
-            # The process is gone; a descendant (setsid, daemon) still holds the pipes.
-            break
-        ready, _, _ = select.select(list(open_fds), [], [], 0.005 if status is None else 0.01)
-        drain(ready)
-    kill_all_mine()
-    if status is None:
-        status, rusage = wait_with_deadline(pid, deadline + 1.0)
+        if ended is not None and now - ended_at >= LINGER_S:
+            break  # the process is gone; a descendant (setsid, daemon) still holds the pipes
+        wait = deadline - now if ended is None else LINGER_S - (now - ended_at)
+        ready, _, _ = select.select([*open_fds, fs.sock.fileno()], [], [], wait)
+        if fs.sock.fileno() in ready:
+            fs.pending.append(fs.receive())
+            ended = fs.take("exited")
+            ended_at = time.monotonic()
+        drain([fd for fd in ready if fd in open_fds])
+    if ended is None or scratch.processes_of(uid):
+        fs.sweep(uid)
+    if ended is None:
+        ended = fs.wait("exited", time.monotonic() + 10)
+    if "error" in ended:
+        raise RuntimeError(ended["error"])
     for fd in list(open_fds):  # whatever was written before the kill
         while fd in open_fds and select.select([fd], [], [], 0)[0]:
             drain([fd])
-    wall = (exited_at or time.monotonic()) - started
-    for fd in (out_r, err_r):
-        os.close(fd)
-    exit_code = os.WEXITSTATUS(status) if status is not None and os.WIFEXITED(status) else None
-    term = os.WTERMSIG(status) if status is not None and os.WIFSIGNALED(status) else None
+    os.close(out_r)
+    os.close(err_r)
+    status = ended["status"]
     return {
-        "exit_code": exit_code,
-        "signal": term,
-        "timed_out": timed_out or status is None,
+        "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+        "timed_out": timed_out,
         "output_exceeded": output_exceeded,
         "stdout": base64.b64encode(bytes(buffers[out_r][:cap])).decode(),
         "stderr": base64.b64encode(bytes(buffers[err_r][:cap])).decode(),
-        "wall_s": round(wall, 4),
-        "cpu_s": round(rusage.ru_utime + rusage.ru_stime, 4) if rusage else None,
-        "max_rss_kb": rusage.ru_maxrss if rusage else None,
+        "wall_s": min(ended["wall_s"], round(time.monotonic() - started, 4)),
+        "cpu_s": ended["cpu_s"],
+        "max_rss_kb": ended["max_rss_kb"],
     }
 
 
-def wait_with_deadline(pid: int, deadline: float) -> tuple[int | None, Any]:
-    """Wait for the test's process; past the deadline, kill everything and collect it."""
-    while True:
-        done, status, rusage = os.wait4(pid, os.WNOHANG)
-        if done:
-            return status, rusage
-        if time.monotonic() > deadline:
-            kill_all_mine()
-            done, status, rusage = os.wait4(pid, 0)
-            return None, rusage
-        time.sleep(0.002)
+def cleanup(fs: ForkServer, uid: int, keep: str | None = None) -> bool:
+    """Remove everything `uid` left; True when nothing of it is left."""
+    if scratch.processes_of(uid):
+        fs.sweep(uid)
+    gone_by = time.monotonic() + 2
+    while (alive := scratch.processes_of(uid)) and time.monotonic() < gone_by:
+        time.sleep(0.002)  # SIGKILLed processes take a moment to exit
+    left = scratch.remove_files_of(uid, keep)
+    return not alive and not left and scratch.remove_ipc_of(uid) == 0
 
 
-def kill_all_mine() -> None:
-    """kill(-1) reaches every process of this uid but the caller: stop them all, then kill."""
-    for sig in (signal.SIGSTOP, signal.SIGKILL):
-        for _ in range(3):
-            try:
-                os.kill(-1, sig)
-            except ProcessLookupError:
-                break
-
-
-def reap() -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def my_other_processes() -> list[int]:
-    me, uid = os.getpid(), os.getuid()
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) != me:
-            try:
-                if os.stat(f"/proc/{entry}").st_uid == uid:
-                    found.append(int(entry))
-            except FileNotFoundError:
-                pass
-    return found
-
-
-def remove_my_files() -> list[str]:
-    """Delete everything this uid owns in the writable places; return what could not go."""
-    uid, left = os.getuid(), []
-    for top in SCRATCH_DIRS:
-        if not os.path.isdir(top):
-            continue
-        for dirpath, dirnames, filenames in os.walk(top, topdown=False):
-            for name in filenames + dirnames:
-                path = os.path.join(dirpath, name)
-                try:
-                    info = os.lstat(path)
-                except FileNotFoundError:
-                    continue
-                if info.st_uid != uid:
-                    continue
-                try:
-                    if stat.S_ISDIR(info.st_mode):
-                        os.chmod(path, 0o700)
-                        shutil.rmtree(path)
-                    else:
-                        os.unlink(path)
-                except OSError:
-                    left.append(path)
-    return left
-
-
-def my_ipc_objects() -> int:
-    uid, count = os.getuid(), 0
-    for kind in ("shm", "msg", "sem"):
-        try:
-            with open(f"/proc/sysvipc/{kind}") as handle:
-                lines = handle.read().splitlines()[1:]
-        except OSError:
-            continue
-        header_uid_column = 7 if kind == "shm" else (5 if kind == "msg" else 4)
-        for line in lines:
-            fields = line.split()
-            if len(fields) > header_uid_column and fields[header_uid_column] == str(uid):
-                count += 1
-    return count
-
-
-def read_back(root: str, relative: str, cap: int) -> str | None:
-    """Read a file the student could have replaced: no symlinks, regular files only, capped."""
-    try:
-        fd = os.open(safe_join(root, relative), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except (OSError, ValueError):
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        return base64.b64encode(os.read(fd, cap)).decode()
-    finally:
-        os.close(fd)
-
-
-def fresh_dir(path: str, source: str | None = None) -> None:
-    if os.path.exists(path):
-        shutil.rmtree(path)
-    if source:
-        shutil.copytree(source, path, symlinks=True)
-    else:
-        os.makedirs(path)
-
-
-def run_job(job: dict[str, Any]) -> dict[str, Any]:
+def run_job(job: dict[str, Any], fs: ForkServer, uids: Iterator[int]) -> dict[str, Any]:
+    """Compile once (if the language does), then run every test; report `clean`."""
     limits = job["limits"]
-    home = os.path.join(WORK_ROOT, f"u{os.getuid()}")
-    os.makedirs(home, mode=0o700)
-    build, run, inputs = (os.path.join(home, d) for d in ("build", "run", "in"))
-    os.makedirs(build)
-    os.makedirs(inputs)
-    write_files(build, job["files"])
-    empty_stdin = os.path.join(inputs, "empty")
-    open(empty_stdin, "wb").close()
+    build_uid = next(uids)
+    build = f"/work/b{build_uid}"
+    with scratch.as_user(build_uid):
+        os.mkdir(build, 0o755)
+        scratch.write_files(build, job["files"])
     result: dict[str, Any] = {"compile": None, "tests": []}
     deadline = time.monotonic() + limits["total_time_s"]
-
-    if job.get("compile"):
-        step = job["compile"]
-        result["compile"] = run_process(step["argv"], build, empty_stdin, limits, step["time_s"])
-        compiled = result["compile"]
-        if compiled["exit_code"] != 0 or compiled["timed_out"]:
-            return result
-
-    for test in job["tests"]:
-        if time.monotonic() >= deadline:
-            result["tests"].append({"id": test["id"], "skipped": "total time limit reached"})
-            continue
-        fresh_dir(run, build)
-        write_files(run, test.get("files", {}))
-        stdin_path = os.path.join(inputs, "stdin")
-        with open(stdin_path, "wb") as handle:
-            handle.write(base64.b64decode(test.get("stdin", "")))
-        time_s = min(test["time_s"], max(deadline - time.monotonic(), 0.05))
-        outcome = run_process(test["argv"], run, stdin_path, limits, time_s, test.get("env"))
-        outcome["id"] = test["id"]
-        if test.get("read_back"):
-            outcome["read_back"] = read_back(run, test["read_back"], limits["output_bytes"] * 4)
-        result["tests"].append(outcome)
+    clean = True
+    try:
+        if job.get("compile"):
+            step = job["compile"]
+            compiled = result["compile"] = run_step(fs, step, build_uid, build, limits,
+                                                    step["time_s"])
+            clean = cleanup(fs, build_uid, keep=build) and clean
+            if compiled["exit_code"] != 0 or compiled["timed_out"]:
+                return result
+        for test in job["tests"]:
+            if time.monotonic() >= deadline:
+                result["tests"].append({"id": test["id"], "skipped": "total time limit reached"})
+                continue
+            uid = next(uids)
+            cwd = f"/work/t{uid}"
+            with scratch.as_user(uid):
+                shutil.copytree(build, cwd, symlinks=True)
+                os.chmod(cwd, 0o700)
+                scratch.write_files(cwd, test.get("files", {}))
+            time_s = min(test["time_s"], max(deadline - time.monotonic(), 0.05))
+            outcome = run_step(fs, test, uid, cwd, limits, time_s)
+            outcome["id"] = test["id"]
+            if test.get("read_back"):
+                with scratch.as_user(uid):
+                    outcome["read_back"] = scratch.read_back(cwd, test["read_back"],
+                                                             limits["output_bytes"] * 4)
+            clean = cleanup(fs, uid) and clean
+            result["tests"].append(outcome)
+    finally:
+        clean = cleanup(fs, build_uid) and clean
+        result["clean"] = clean
     return result
 
 
-def main() -> int:
-    make_undumpable()
-    try:
-        job = read_job()
-        result = run_job(job)
-    except Exception as exc:  # the worker turns this into a sandbox error
-        result = {"runner_error": f"{type(exc).__name__}: {exc}"}
-    kill_all_mine()
-    reap()
-    leftovers = remove_my_files()
-    processes = my_other_processes()
-    result["clean"] = not leftovers and not processes and my_ipc_objects() == 0
-    payload = json.dumps(result).encode()
-    os.write(1, str(len(payload)).encode() + b"\n")
-    view = memoryview(payload)
+def read_frame() -> dict[str, Any] | None:
+    """A decimal length, a newline, then that many bytes of JSON; None at the end of input."""
+    header = b""
+    while not header.endswith(b"\n"):
+        byte = os.read(0, 1)
+        if not byte:
+            if header:
+                raise EOFError("job stream ended in a header")
+            return None
+        if len(header) > 20:
+            raise ValueError("malformed job header")
+        header += byte
+    length = int(header)
+    if not 0 < length <= MAX_JOB_BYTES:
+        raise ValueError("job too large")
+    chunks, got = [], 0
+    while got < length:
+        chunk = os.read(0, min(1 << 20, length - got))
+        if not chunk:
+            raise EOFError("job stream ended early")
+        chunks.append(chunk)
+        got += len(chunk)
+    job: dict[str, Any] = json.loads(b"".join(chunks))
+    return job
+
+
+def write_frame(message: dict[str, Any]) -> None:
+    payload = json.dumps(message).encode()
+    view = memoryview(str(len(payload)).encode() + b"\n" + payload)
     while view:
         view = view[os.write(1, view):]
+
+
+def main() -> int:
+    warm.set_dumpable(False)
+    uids = itertools.count(int(sys.argv[1]) + 1)
+    fs = ForkServer()
+    write_frame({"ready": True})
+    while (job := read_frame()) is not None:
+        try:
+            if not fs.alive():
+                fs.close()
+                fs = ForkServer()
+            result = run_job(job, fs, uids)
+        except Exception as exc:  # the worker turns this into a sandbox error
+            result = {"runner_error": f"{type(exc).__name__}: {exc}"}
+        write_frame(result)
+    fs.close()
     return 0
 
 
