@@ -23,23 +23,12 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fakes.fixtures import HELLO_EXERCISE as HELLO
 from tests.support import REPO, wait_until
 
 OVERRIDE = REPO / "tests" / "stack" / "compose.override.yaml"
 CADDY_CA = "/caddy-data/caddy/pki/authorities/local/root.crt"
 API_URL = "https://api.localhost"
-HELLO = """\
-language: python
-entrypoint: hello.py
-tests:
-  - name: greets the world
-    stdin: "world\\n"
-    expected_stdout: "Hello, world!\\n"
-  - name: greets Ada
-    stdin: "Ada\\n"
-    expected_stdout: "Hello, Ada!\\n"
-    visibility: hidden
-"""
 
 
 class Stack:
