@@ -49,6 +49,8 @@ class Account(RecordModel):
                                                   default=AccountStatus.ACTIVE)
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     failed_logins: Mapped[int] = mapped_column(default=0)
+    # The last wrong password: failures older than the lockout period are forgiven.
+    last_failed_login_at: Mapped[datetime | None] = mapped_column(default=None)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     # Part of every session token: bumping it (suspension, new password) ends all sessions.
     session_version: Mapped[int] = mapped_column(default=1)
@@ -94,12 +96,12 @@ class LoginThrottle(Base):
     """
 
     __tablename__ = "login_throttles"
-    __table_args__ = (Index(None, "modified_at"),)
+    __table_args__ = (Index(None, "last_failed_login_at"),)
 
     login_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
+    last_failed_login_at: Mapped[datetime | None] = mapped_column(default=None)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
-    modified_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SigningKey(Base):

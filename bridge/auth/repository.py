@@ -80,22 +80,34 @@ class AccountRepository(Repository[Account]):
 class LoginThrottleRepository(Repository[LoginThrottle]):
     model = LoginThrottle
 
-    def lock(self, login_digest: str, now: datetime) -> LoginThrottle:
+    def lock(self, login_digest: str) -> LoginThrottle:
         """The counter of a login that names no account (made at 0), locked like an account."""
         postgresql = self.session.get_bind().dialect.name == "postgresql"
         insert = pg_insert if postgresql else sqlite_insert
         self.session.execute(insert(LoginThrottle)
-                             .values(login_digest=login_digest, failed_logins=0, modified_at=now)
+                             .values(login_digest=login_digest, failed_logins=0)
                              .on_conflict_do_nothing(index_elements=["login_digest"]))
         statement = (select(LoginThrottle).where(LoginThrottle.login_digest == login_digest)
                      .with_for_update().execution_options(populate_existing=True))
         return self.session.scalars(statement).one()
 
-    def purge_before(self, before: datetime, now: datetime) -> None:
-        """Forget counters untouched since `before` whose lock, if any, is over."""
-        self.session.execute(delete(LoginThrottle).where(
-            LoginThrottle.modified_at < before,
-            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now)))
+    def purge_before(self, before: datetime, now: datetime, *, keep: str) -> None:
+        """Forget counters without a failure since `before` whose lock, if any, is over.
+
+        What is forgotten counts as 0, as an account's failures that old do (see sign_in).
+        Counters other sign-ins hold locked are left for later rather than waited for, and
+        `keep` (the caller's own) stays.
+        """
+        stale = (select(LoginThrottle.login_digest)
+                 .where(or_(LoginThrottle.last_failed_login_at.is_(None),
+                            LoginThrottle.last_failed_login_at < before),
+                        or_(LoginThrottle.locked_until.is_(None),
+                            LoginThrottle.locked_until < now),
+                        LoginThrottle.login_digest != keep)
+                 .with_for_update(skip_locked=True))
+        self.session.execute(delete(LoginThrottle)
+                             .where(LoginThrottle.login_digest.in_(stale))
+                             .execution_options(synchronize_session=False))
 
 
 class LoginFailureRepository(Repository[LoginFailure]):

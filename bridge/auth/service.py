@@ -1,8 +1,9 @@
 """Account logic: registration upserts, suspension, password sign-in with lockout, sessions.
 
 Sign-in is throttled twice, both in the database so it holds without Redis and across
-processes: per account (`login_max_failures` wrong passwords lock it for `login_lockout_s`)
-and per client address (`login_ip_max_failures` failures within `login_ip_window_s`).
+processes: per account (`login_max_failures` wrong passwords, none more than `login_lockout_s`
+apart, lock it for `login_lockout_s`) and per client address (`login_ip_max_failures` failures
+within `login_ip_window_s`). A login that names no account is counted the same way.
 """
 
 from __future__ import annotations
@@ -197,19 +198,23 @@ def sign_in(session: Session, *, login: str, password: str, ip: str,
 
     normalised = login.strip().lower()
     account = AccountRepository(session).lock_by_login(normalised)
-    counter: Account | LoginThrottle = account or LoginThrottleRepository(session).lock(
-        hashlib.sha256(normalised.encode()).hexdigest(), now)
+    digest = hashlib.sha256(normalised.encode()).hexdigest()
+    counter: Account | LoginThrottle = account or LoginThrottleRepository(session).lock(digest)
     if counter.locked_until is not None and as_utc(counter.locked_until) > now:
         SIGN_IN_FAILURES.labels(reason="locked").inc()
         raise Throttled(as_utc(counter.locked_until), now, locked=True)
+    forgiven = now - timedelta(seconds=settings.login_lockout_s)
+    if (counter.last_failed_login_at is None
+            or as_utc(counter.last_failed_login_at) < forgiven):
+        counter.failed_logins = 0
 
     if not _password_matches(account, password):
         failures.purge_before(window_start)
-        LoginThrottleRepository(session).purge_before(window_start, now)
+        LoginThrottleRepository(session).purge_before(forgiven, now, keep=digest)
         failures.record(ip, now)
         SIGN_IN_FAILURES.labels(reason="bad_password").inc()
         counter.failed_logins += 1
-        counter.modified_at = now
+        counter.last_failed_login_at = now
         if counter.failed_logins >= settings.login_max_failures:
             counter.failed_logins = 0
             counter.locked_until = now + timedelta(seconds=settings.login_lockout_s)

@@ -11,18 +11,21 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bridge.auth import service
+from bridge.auth.models import LoginThrottle
 from bridge.auth.schemas import AccountCreate
 from bridge.config import get_settings
-from bridge.db import session_scope
+from bridge.db import session_scope, utcnow
 from tests.conftest import TEST_DATABASE_URL
 
 from .conftest import PASSWORD, MakeAccount
@@ -164,3 +167,46 @@ def test_known_and_unknown_logins_take_comparable_time(anon: TestClient,
     print(f"\nwrong password: known login {known * 1000:.1f} ms, unknown {unknown * 1000:.1f} ms")
     # Both pay for one Argon2 verification; a shortcut for unknown logins would be 10x faster.
     assert 1 / 3 < known / unknown < 3
+
+
+def test_old_failures_are_forgiven_alike_for_known_and_unknown_logins(
+        session: Session, make_account: MakeAccount) -> None:
+    settings = get_settings()
+    account = make_account()
+    start = utcnow()
+    later = start + timedelta(seconds=settings.login_lockout_s + 1)
+
+    def outcomes(login: str) -> list[str]:
+        seen = []
+        moments = [start] * (settings.login_max_failures - 1) + [later] * settings.login_max_failures
+        for n, moment in enumerate(moments):
+            try:
+                service.sign_in(session, login=login, password="wrong password",
+                                ip=f"192.0.2.{n}", now=moment)
+            except service.Throttled:
+                seen.append("locked")
+            except service.InvalidCredentials:
+                seen.append("invalid")
+        return seen
+
+    known, unknown = outcomes(account.username), outcomes("nobody.at.all")
+
+    assert known == unknown
+    # The first failures are too old to count: locked only after a full new series.
+    assert known == ["invalid"] * (2 * settings.login_max_failures - 2) + ["locked"]
+
+
+def test_counters_of_unknown_logins_do_not_pile_up(session: Session) -> None:
+    settings = get_settings()
+    start = utcnow()
+    for n in range(3):
+        with pytest.raises(service.InvalidCredentials):
+            service.sign_in(session, login=f"guess{n}", password="x", ip="192.0.2.50", now=start)
+    stored = select(func.count()).select_from(LoginThrottle)
+    assert session.scalar(stored) == 3
+
+    later = start + timedelta(seconds=settings.login_lockout_s + 1)
+    with pytest.raises(service.InvalidCredentials):
+        service.sign_in(session, login="guess-later", password="x", ip="192.0.2.51", now=later)
+
+    assert session.scalar(stored) == 1
