@@ -40,12 +40,16 @@ def failures(reason: str) -> float:
 
 
 @pytest.fixture
-def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
+def tag() -> str:
+    """Names this test's committed rows, so that it deletes only those."""
+    return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+def committed(engine: Engine, tag: str) -> Iterator[sessionmaker[Session]]:
     """Sessions that really commit, on a pool wide enough for every thread at once."""
     wide = sa.create_engine(TEST_DATABASE_URL, pool_size=PARALLEL, max_overflow=0)
     factory = sessionmaker(bind=wide, expire_on_commit=False)
-    tag = uuid.uuid4().hex[:8]
-    factory.kw["info"] = {"tag": tag}
     yield factory
     with wide.begin() as connection:
         connection.execute(sa.text("DELETE FROM accounts WHERE username LIKE :p"),
@@ -89,9 +93,8 @@ def attempt_sign_in(factory: sessionmaker[Session], login: str, ip: str) -> str:
 
 
 def test_parallel_wrong_passwords_check_at_most_the_limit(
-        committed: sessionmaker[Session]) -> None:
+        committed: sessionmaker[Session], tag: str) -> None:
     settings = get_settings()
-    tag = committed.kw["info"]["tag"]
     with session_scope(committed) as session:
         service.create_account(session, data=AccountCreate(
             username=f"race{tag}", email=f"race{tag}@example.test", password=PASSWORD))
@@ -110,9 +113,8 @@ def test_parallel_wrong_passwords_check_at_most_the_limit(
 
 
 def test_parallel_failures_from_one_address_check_at_most_its_limit(
-        committed: sessionmaker[Session]) -> None:
+        committed: sessionmaker[Session], tag: str) -> None:
     settings = get_settings()
-    tag = committed.kw["info"]["tag"]
     checked = failures("bad_password")
 
     # Unknown logins, one each: only the address's limit applies.
