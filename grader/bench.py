@@ -1,11 +1,12 @@
-"""`make bench`: grading throughput and latency against the bare-subprocess floor.
+"""`make bench`: grading throughput and latency against the bare-process floor, per language.
 
-Prints, in one run:
-- the floor: the same tests run as bare host subprocesses, two workers in parallel;
-- the grader's throughput with two workers (each its own process and sandbox), Python
-  submissions of 10 tests each, and its ratio to the floor;
+For Python and C it prints, in one run:
+- the floor: the same submission done with bare host processes (C: gcc, then the binary per
+  test), two workers in parallel;
+- the grader's throughput with two workers (each its own process and sandbox), 10 tests per
+  submission, and its ratio to the floor;
 - the p50/p95 latency a submission adds: each submission graded through the sandbox minus the
-  same tests run natively, measured one at a time.
+  same work done natively, measured one at a time.
 """
 
 from __future__ import annotations
@@ -17,59 +18,87 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-SOLUTION = b"a, b = map(int, input().split())\nprint(a + b)\n"
 TESTS = 10
-# The floor runs Debian's python3, the interpreter the runner image has: a slower host
+# The floor runs Debian's python3 and gcc, what the runner images have: a slower host
 # interpreter (a pyenv build, say) would flatter the sandbox.
 NATIVE_PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
+C_FLAGS = ["-O2", "-std=c17", "-Wall", "-Wextra"]
 
 
-def exercise_files() -> dict[str, bytes]:
-    tests = [{"name": f"case {i}", "stdin": f"{i} {i * 7}\n", "expected_stdout": f"{i * 8}\n"}
-             for i in range(TESTS)]
-    spec = {"language": "python", "entrypoint": "solution.py", "tests": tests}
-    return {"exercise.yaml": yaml.safe_dump(spec).encode()}
+@dataclass(frozen=True)
+class Case:
+    language: str
+    entrypoint: str
+    source: bytes
+    target: dict[str, float]  # figure -> target, printed beside it
+
+    def native(self, workdir: Path) -> float:
+        """Do one submission's work with bare host processes; return seconds."""
+        started = time.perf_counter()
+        if self.language == "c":
+            subprocess.run(["gcc", *C_FLAGS, "-o", "prog", self.entrypoint, "-lm"],
+                           cwd=workdir, check=True, capture_output=True)
+            argv = ["./prog"]
+        else:
+            argv = [NATIVE_PYTHON, "-E", "-s", self.entrypoint]
+        for i in range(TESTS):
+            out = subprocess.run(argv, cwd=workdir, input=f"{i} {i * 7}\n".encode(),
+                                 capture_output=True, timeout=10, check=False)
+            if out.stdout.strip() != str(i * 8).encode():
+                raise RuntimeError("native run gave a wrong answer")
+        return time.perf_counter() - started
+
+    def exercise_files(self) -> dict[str, bytes]:
+        tests = [{"name": f"case {i}", "stdin": f"{i} {i * 7}\n",
+                  "expected_stdout": f"{i * 8}\n"} for i in range(TESTS)]
+        spec = {"language": self.language, "entrypoint": self.entrypoint, "tests": tests}
+        return {"exercise.yaml": yaml.safe_dump(spec).encode()}
 
 
-def native_submission(workdir: Path) -> float:
-    """Run one submission's tests as bare subprocesses; return seconds."""
-    started = time.perf_counter()
-    for i in range(TESTS):
-        out = subprocess.run([NATIVE_PYTHON, "-E", "-s", "solution.py"], cwd=workdir,
-                             input=f"{i} {i * 7}\n".encode(), capture_output=True, timeout=10,
-                             check=False)
-        if out.stdout.strip() != str(i * 8).encode():
-            raise RuntimeError("native run gave a wrong answer")
-    return time.perf_counter() - started
+CASES = {
+    "python": Case("python", "solution.py",
+                   b"a, b = map(int, input().split())\nprint(a + b)\n",
+                   {"ratio": 1.5, "p50": 15.0, "p95": 40.0}),
+    "c": Case("c", "solution.c",
+              b'#include <stdio.h>\nint main(void) {\n    long a, b;\n'
+              b'    if (scanf("%ld %ld", &a, &b) != 2) return 1;\n'
+              b'    printf("%ld\\n", a + b);\n    return 0;\n}\n',
+              {"ratio": 1.0}),
+}
 
 
-def _native_worker(count: int) -> None:
+def _native_worker(args: tuple[str, int]) -> None:
+    name, count = args
+    case = CASES[name]
     with tempfile.TemporaryDirectory() as tmp:
-        Path(tmp, "solution.py").write_bytes(SOLUTION)
+        Path(tmp, case.entrypoint).write_bytes(case.source)
         for _ in range(count):
-            native_submission(Path(tmp))
+            case.native(Path(tmp))
 
 
-def _grader_worker(args: tuple[int, multiprocessing.Barrier]) -> list[float]:  # type: ignore[type-arg]
-    count, barrier = args
+def _grader_worker(args: tuple[str, int, Any]) -> list[float]:
+    name, count, barrier = args
     from grader.config import get_grader_settings
     from grader.exercise import parse_exercise
     from grader.grading import grade
     from grader.sandbox.docker import DockerSandbox
 
-    exercise = parse_exercise(exercise_files())
+    case = CASES[name]
+    exercise = parse_exercise(case.exercise_files())
     sandbox = DockerSandbox(get_grader_settings())
     try:
-        grade(exercise, {"solution.py": SOLUTION}, sandbox)  # warm: start the container
+        grade(exercise, {case.entrypoint: case.source}, sandbox)  # warm: start the container
         barrier.wait()
         times = []
         for _ in range(count):
             started = time.perf_counter()
-            result = grade(exercise, {"solution.py": SOLUTION}, sandbox)
+            result = grade(exercise, {case.entrypoint: case.source}, sandbox)
             times.append(time.perf_counter() - started)
             if result.score != TESTS:
                 raise RuntimeError(f"grader gave {result.score}/{TESTS}")
@@ -78,19 +107,21 @@ def _grader_worker(args: tuple[int, multiprocessing.Barrier]) -> list[float]:  #
         sandbox.close()
 
 
-def measure_floor(per_worker: int, workers: int) -> float:
+def measure_floor(name: str, per_worker: int, workers: int) -> float:
+    """Submissions per minute done with bare host processes."""
     started = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        pool.map(_native_worker, [per_worker] * workers)
+        pool.map(_native_worker, [(name, per_worker)] * workers)
     return workers * per_worker / (time.perf_counter() - started) * 60
 
 
-def measure_grader(per_worker: int, workers: int) -> float:
+def measure_grader(name: str, per_worker: int, workers: int) -> float:
+    """Submissions per minute graded through the sandbox."""
     context = multiprocessing.get_context("spawn")
     manager = context.Manager()
     barrier = manager.Barrier(workers + 1)
     with context.Pool(workers) as pool:
-        pending = pool.map_async(_grader_worker, [(per_worker, barrier)] * workers)
+        pending = pool.map_async(_grader_worker, [(name, per_worker, barrier)] * workers)
         barrier.wait()
         started = time.perf_counter()
         pending.get()
@@ -98,25 +129,25 @@ def measure_grader(per_worker: int, workers: int) -> float:
     return workers * per_worker / elapsed * 60
 
 
-def measure_latency(samples: int) -> tuple[list[float], list[float]]:
+def measure_latency(name: str, samples: int) -> tuple[list[float], list[float]]:
+    """Per submission: sandboxed time minus native time, and the native time."""
     from grader.config import get_grader_settings
     from grader.exercise import parse_exercise
     from grader.grading import grade
     from grader.sandbox.docker import DockerSandbox
 
-    exercise = parse_exercise(exercise_files())
+    case = CASES[name]
+    exercise = parse_exercise(case.exercise_files())
     sandbox = DockerSandbox(get_grader_settings())
     overheads, natives = [], []
     try:
-        grade(exercise, {"solution.py": SOLUTION}, sandbox)
+        grade(exercise, {case.entrypoint: case.source}, sandbox)
         with tempfile.TemporaryDirectory() as tmp:
-            Path(tmp, "solution.py").write_bytes(SOLUTION)
-            for index in range(samples):
-                if index % 10 == 0:
-                    print(f"  latency sample {index + 1}/{samples}", file=sys.stderr, flush=True)
-                native = native_submission(Path(tmp))
+            Path(tmp, case.entrypoint).write_bytes(case.source)
+            for _ in range(samples):
+                native = case.native(Path(tmp))
                 started = time.perf_counter()
-                grade(exercise, {"solution.py": SOLUTION}, sandbox)
+                grade(exercise, {case.entrypoint: case.source}, sandbox)
                 overheads.append(time.perf_counter() - started - native)
                 natives.append(native)
     finally:
@@ -129,28 +160,45 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def bench(name: str, submissions: int, workers: int, samples: int) -> None:
+    """Measure and print one language's figures."""
+    case = CASES[name]
+    print(f"[{name}] floor ...", file=sys.stderr, flush=True)
+    floor = measure_floor(name, submissions, workers)
+    print(f"[{name}] grader ...", file=sys.stderr, flush=True)
+    grader = measure_grader(name, submissions, workers)
+    print(f"[{name}] latency ...", file=sys.stderr, flush=True)
+    overheads, natives = measure_latency(name, samples)
+    target = case.target
+    latency = ""
+    if "p50" in target:
+        latency = f"   (target p50 <= {target['p50']:.0f} ms, p95 <= {target['p95']:.0f} ms)"
+    print(f"{name:6} floor (bare processes):     {floor:8.1f} submissions/min")
+    print(f"{name:6} grader (sandboxed):         {grader:8.1f} submissions/min")
+    print(f"{name:6} ratio grader/floor:         {grader / floor:8.2f}   "
+          f"(target >= {target['ratio']:.1f})")
+    print(f"{name:6} native work per submission: p50 {statistics.median(natives) * 1000:6.1f} ms")
+    print(f"{name:6} latency added:              p50 {percentile(overheads, 0.5) * 1000:6.1f} ms,"
+          f" p95 {percentile(overheads, 0.95) * 1000:6.1f} ms{latency}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(prog="grader.bench")
-    parser.add_argument("--submissions", type=int, default=150, help="per worker")
+    parser.add_argument("--submissions", type=int, default=150, help="Python, per worker")
+    parser.add_argument("--c-submissions", type=int, default=40, help="C, per worker")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--latency-samples", type=int, default=60)
+    parser.add_argument("--language", choices=sorted(CASES), action="append",
+                        help="only these languages (default: all)")
     args = parser.parse_args(argv)
-    print(f"grading benchmark: Python, {TESTS} tests per submission, {args.workers} workers, "
-          f"{args.submissions} submissions per worker; floor interpreter {NATIVE_PYTHON}",
+    print(f"grading benchmark: {TESTS} tests per submission, {args.workers} workers; "
+          f"floor interpreter {NATIVE_PYTHON}, floor compiler gcc {' '.join(C_FLAGS)}",
           flush=True)
-    print("[1/3] floor: bare host subprocesses ...", file=sys.stderr, flush=True)
-    floor = measure_floor(args.submissions, args.workers)
-    print("[2/3] grader throughput through the sandbox ...", file=sys.stderr, flush=True)
-    grader = measure_grader(args.submissions, args.workers)
-    print("[3/3] latency added per submission ...", file=sys.stderr, flush=True)
-    overheads, natives = measure_latency(args.latency_samples)
-    print(f"floor (bare subprocesses):   {floor:8.1f} submissions/min")
-    print(f"grader (sandboxed):          {grader:8.1f} submissions/min")
-    print(f"ratio grader/floor:          {grader / floor:8.2f}   (target >= 0.50)")
-    print(f"native run per submission:   p50 {statistics.median(natives) * 1000:6.1f} ms")
-    print(f"latency added by the sandbox: p50 {percentile(overheads, 0.5) * 1000:6.1f} ms, "
-          f"p95 {percentile(overheads, 0.95) * 1000:6.1f} ms   (target p50 <= 60 ms)")
+    for name in args.language or ["python", "c"]:
+        count = args.c_submissions if name == "c" else args.submissions
+        samples = args.latency_samples if name == "python" else max(args.latency_samples // 3, 5)
+        bench(name, count, args.workers, samples)
     return 0
 
 

@@ -92,11 +92,12 @@ class Engine:
             raise SandboxError(f"cannot start a sandbox container: {exc}") from exc
         return name
 
-    def start_runner(self, container_name: str) -> Any:
+    def start_runner(self, container_name: str, language: str) -> Any:
         """Exec the runner; it serves jobs on its stdin/stdout. Returns the attached socket."""
         api = self.client.api
+        argv = [*RUNNER, str(self.settings.uid_base), language]
         exec_id = api.exec_create(
-            container_name, [*RUNNER, str(self.settings.uid_base)], stdin=True, stdout=True,
+            container_name, argv, stdin=True, stdout=True,
             stderr=True, tty=False, user="0:0", workdir="/", environment={"LANG": "C.UTF-8"},
         )["Id"]
         return api.exec_start(exec_id, socket=True)

@@ -95,7 +95,7 @@ class RunnerPool:
         """A new container with its runner up and its fork server warm."""
         name = self.engine.start_container(self.image_id, self.language)
         try:
-            stream = RunnerStream(self.engine.start_runner(name))
+            stream = RunnerStream(self.engine.start_runner(name, self.language))
             hello = stream.read_frame(time.monotonic() + READY_TIMEOUT_S)
             if hello.get("ready") is not True:
                 raise RuntimeError(f"runner in {name} said {hello!r}")

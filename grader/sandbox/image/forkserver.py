@@ -177,8 +177,9 @@ class Server:
 
 def main() -> int:
     warm.set_dumpable(False)
-    for name in PRELOAD:
-        importlib.import_module(name)
+    if sys.argv[2:3] == ["preload"]:
+        for name in PRELOAD:
+            importlib.import_module(name)
     sock = socket.socket(fileno=int(sys.argv[1]))
     # What the children copy stays shared: no collection touches the server's objects again.
     gc.collect()

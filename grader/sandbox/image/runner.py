@@ -49,10 +49,12 @@ LINGER_S = 0.05  # how long a finished test's descendants may keep its pipes ope
 class ForkServer:
     """The runner's end of the fork server's control socket."""
 
-    def __init__(self) -> None:
+    def __init__(self, preload: bool) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.preload = preload
         self.process = subprocess.Popen(
-            [*FORKSERVER, str(theirs.fileno())], pass_fds=[theirs.fileno()],
+            [*FORKSERVER, str(theirs.fileno()), "preload" if preload else "bare"],
+            pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=LOCALE, cwd="/",
         )
         theirs.close()
@@ -167,9 +169,8 @@ def run_step(fs: ForkServer, step: dict[str, Any], uid: int, cwd: str,
             ended = fs.take("exited")
             ended_at = time.monotonic()
         drain([fd for fd in ready if fd in open_fds])
-    if ended is None or scratch.processes_of(uid):
+    if ended is None:  # still running: stop it now (cleanup() sweeps what a finished one left)
         fs.sweep(uid)
-    if ended is None:
         ended = fs.wait("exited", time.monotonic() + 10)
     if "error" in ended:
         raise RuntimeError(ended["error"])
@@ -194,11 +195,12 @@ def run_step(fs: ForkServer, step: dict[str, Any], uid: int, cwd: str,
 
 def cleanup(fs: ForkServer, uid: int, keep: str | None = None) -> bool:
     """Remove everything `uid` left; True when nothing of it is left."""
-    if scratch.processes_of(uid):
+    alive = scratch.processes_of(uid)
+    if alive:
         fs.sweep(uid)
-    gone_by = time.monotonic() + 2
-    while (alive := scratch.processes_of(uid)) and time.monotonic() < gone_by:
-        time.sleep(0.002)  # SIGKILLed processes take a moment to exit
+        gone_by = time.monotonic() + 2
+        while (alive := scratch.processes_of(uid)) and time.monotonic() < gone_by:
+            time.sleep(0.002)  # SIGKILLed processes take a moment to exit
     left = scratch.remove_files_of(uid, keep)
     return not alive and not left and scratch.remove_ipc_of(uid) == 0
 
@@ -283,13 +285,16 @@ def write_frame(message: dict[str, Any]) -> None:
 def main() -> int:
     warm.set_dumpable(False)
     uids = itertools.count(int(sys.argv[1]) + 1)
-    fs = ForkServer()
+    # Only Python programs gain from a warm standard library; a C test is a fork and an exec,
+    # cheaper from a smaller server.
+    preload = sys.argv[2:3] == ["python"]
+    fs = ForkServer(preload)
     write_frame({"ready": True})
     while (job := read_frame()) is not None:
         try:
             if not fs.alive():
                 fs.close()
-                fs = ForkServer()
+                fs = ForkServer(preload)
             result = run_job(job, fs, uids)
         except Exception as exc:  # the worker turns this into a sandbox error
             result = {"runner_error": f"{type(exc).__name__}: {exc}"}

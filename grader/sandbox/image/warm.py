@@ -29,10 +29,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BASE_PATH = [p for p in sys.path if os.path.abspath(p or ".") != HERE]
 
 
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
 def set_dumpable(on: bool) -> None:
     """prctl(PR_SET_DUMPABLE): off, nobody of another uid can open our /proc entries."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_DUMPABLE, int(on), 0, 0, 0) != 0:
+    if _libc.prctl(PR_SET_DUMPABLE, int(on), 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
 
 
