@@ -11,7 +11,7 @@ from grader.exercise import CompareMode, Comparison
 
 
 def cmp(mode: str, **kw: object) -> Comparison:
-    return Comparison(mode=CompareMode(mode), **kw)  # type: ignore[arg-type]
+    return Comparison(mode=CompareMode(mode), **kw)
 
 
 @pytest.mark.parametrize(("mode", "expected", "actual", "verdict"), [
