@@ -69,15 +69,25 @@ class bridge_client {
     }
 
     /**
-     * Send an exercise for one activity and report what the bridge said.
+     * Send an exercise for one activity, or one question of a quiz, and report what the bridge said.
+     *
+     * The body is {"schema", "site", "course_id", "cmid", "kind", "instance_id", "exercise_yaml"},
+     * and for a linked quiz question also "question": {"question_bank_entry_id", "question_id",
+     * "idnumber", "name"} (placed before "exercise_yaml"); the bank entry id is what identifies
+     * the question (a slot changes when the quiz is reordered).
      *
      * @param array $activity site, course_id, cmid, kind (assign|quiz), instance_id
      * @param string $exerciseyaml the exercise.yaml text the teacher attached
+     * @param array|null $question identity of the linked quiz question, null for a whole activity
      * @return exercise_verdict
      */
-    public function submit_exercise(array $activity, string $exerciseyaml): exercise_verdict {
+    public function submit_exercise(array $activity, string $exerciseyaml, ?array $question = null): exercise_verdict {
+        $body = ['schema' => notification::SCHEMA] + $activity;
+        if ($question !== null) {
+            $body['question'] = self::question_object($question);
+        }
         $body = json_encode(
-            ['schema' => notification::SCHEMA] + $activity + ['exercise_yaml' => $exerciseyaml],
+            $body + ['exercise_yaml' => $exerciseyaml],
             JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR
         );
         try {
@@ -86,6 +96,27 @@ class bridge_client {
             return new exercise_verdict(exercise_verdict::UNREACHABLE, $e->getMessage());
         }
         return self::interpret_exercise_response($response);
+    }
+
+    /**
+     * The "question" object of an exercise upload, keys in documented order.
+     *
+     * @param array $question question_bank_entry_id, question_id, idnumber (optional), name (optional)
+     * @return array
+     */
+    public static function question_object(array $question): array {
+        foreach (['question_bank_entry_id', 'question_id'] as $key) {
+            if (!is_int($question[$key] ?? null) || $question[$key] < 1) {
+                throw new \InvalidArgumentException("The question's {$key} is missing");
+            }
+        }
+        $idnumber = $question['idnumber'] ?? null;
+        return [
+            'question_bank_entry_id' => $question['question_bank_entry_id'],
+            'question_id' => $question['question_id'],
+            'idnumber' => $idnumber === null || $idnumber === '' ? null : (string) $idnumber,
+            'name' => (string) ($question['name'] ?? ''),
+        ];
     }
 
     /**

@@ -27,10 +27,19 @@ class observer {
     /**
      * An assignment submission or a quiz attempt was submitted.
      *
+     * A quiz attempt counts however it was closed: by the student, by a teacher, or by the cron
+     * task that submits attempts whose time ran out ("open attempts are submitted
+     * automatically"); all go through quiz_attempt::process_submit() (process_finish() before
+     * 5.0), which fires attempt_submitted for every attempt that is not a preview. Attempts that
+     * are abandoned ("never submitted") fire attempt_abandoned instead and are not graded.
+     *
      * @param \core\event\base $event \mod_assign\event\assessable_submitted or \mod_quiz\event\attempt_submitted
      */
     public static function submitted(\core\event\base $event): void {
-        if (!local\activity_settings::is_enabled((int) $event->contextinstanceid)) {
+        $cmid = (int) $event->contextinstanceid;
+        $forwarded = local\activity_settings::is_enabled($cmid)
+            || ($event->objecttable === 'quiz_attempts' && local\question_links::has_linked($cmid));
+        if (!$forwarded) {
             return;
         }
         $data = $event->get_data();

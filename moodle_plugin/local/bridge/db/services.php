@@ -17,8 +17,9 @@
 /**
  * External functions.
  *
- * Add local_bridge_save_question_grade to the bridge's web service (autograder_bridge) in
- * Site administration > Server > Web services > External services.
+ * Add local_bridge_get_attempt_responses and local_bridge_save_question_grade to the bridge's web
+ * service (autograder_bridge) in Site administration > Server > Web services > External services
+ * (README.md lists what the bridge's user needs).
  *
  * @package    local_bridge
  * @copyright  2026 Moodle Bridge contributors
@@ -28,6 +29,14 @@
 defined('MOODLE_INTERNAL') || die();
 
 $functions = [
+    'local_bridge_get_attempt_responses' => [
+        'classname' => 'local_bridge\external\get_attempt_responses',
+        'description' => 'The plain-text responses of the questions linked to exercises in one finished quiz attempt.',
+        'type' => 'read',
+        'capabilities' => 'mod/quiz:grade',
+        'ajax' => false,
+        'loginrequired' => true,
+    ],
     'local_bridge_save_question_grade' => [
         'classname' => 'local_bridge\external\save_question_grade',
         'description' => 'Set the manual mark and comment of one question in a finished quiz attempt.',

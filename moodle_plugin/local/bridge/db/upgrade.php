@@ -39,5 +39,26 @@ function xmldb_local_bridge_upgrade($oldversion) {
     // Automatically generated Moodle v5.0.0 release upgrade line.
     // Put any upgrade step following this.
 
+    if ($oldversion < 2026120101) {
+        // Quiz questions linked to exercises, keyed by question bank entry.
+        $table = new xmldb_table('local_bridge_question');
+        $table->add_field('id', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, XMLDB_SEQUENCE, null);
+        $table->add_field('cmid', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, null);
+        $table->add_field('questionbankentryid', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, null);
+        $table->add_field('linked', XMLDB_TYPE_INTEGER, '1', null, XMLDB_NOTNULL, null, '0');
+        $table->add_field('exercise', XMLDB_TYPE_TEXT, null, null, null, null, null);
+        $table->add_field('bridgestatus', XMLDB_TYPE_CHAR, '16', null, XMLDB_NOTNULL, null, 'unknown');
+        $table->add_field('bridgemessage', XMLDB_TYPE_TEXT, null, null, null, null, null);
+        $table->add_field('timemodified', XMLDB_TYPE_INTEGER, '10', null, XMLDB_NOTNULL, null, '0');
+        $table->add_key('primary', XMLDB_KEY_PRIMARY, ['id']);
+        $table->add_key('cmid', XMLDB_KEY_FOREIGN, ['cmid'], 'course_modules', ['id']);
+        $table->add_key('questionbankentryid', XMLDB_KEY_FOREIGN, ['questionbankentryid'], 'question_bank_entries', ['id']);
+        $table->add_index('cmid-questionbankentryid', XMLDB_INDEX_UNIQUE, ['cmid', 'questionbankentryid']);
+        if (!$dbman->table_exists($table)) {
+            $dbman->create_table($table);
+        }
+        upgrade_plugin_savepoint(true, 2026120101, 'local', 'bridge');
+    }
+
     return true;
 }

@@ -65,6 +65,39 @@ final class bridge_client_test extends \PHPUnit\Framework\TestCase {
     }
 
     /**
+     * A linked quiz question's exercise carries the question's identity before the YAML.
+     */
+    public function test_question_exercise_submitted(): void {
+        $transport = $this->transport(new http_response(200, '{"valid":true}'));
+        $client = new bridge_client($transport, new signer('s', 'site'), 'http://127.0.0.1:8000');
+        $verdict = $client->submit_exercise(
+            ['site' => 'site', 'course_id' => 2, 'cmid' => 2, 'kind' => 'quiz', 'instance_id' => 1],
+            "language: python\n",
+            ['question_id' => 12, 'question_bank_entry_id' => 7, 'idnumber' => '', 'name' => 'Sum a list']
+        );
+        $this->assertSame(exercise_verdict::VALID, $verdict->status);
+        [, , $body] = $transport->requests[0];
+        $this->assertSame('{"schema":1,"site":"site","course_id":2,"cmid":2,"kind":"quiz","instance_id":1,'
+            . '"question":{"question_bank_entry_id":7,"question_id":12,"idnumber":null,"name":"Sum a list"},'
+            . '"exercise_yaml":"language: python\n"}', $body);
+    }
+
+    /**
+     * A question without its bank entry cannot be linked: nothing is sent.
+     */
+    public function test_question_needs_bank_entry(): void {
+        $transport = $this->transport(new http_response(200, '{}'));
+        $client = new bridge_client($transport, new signer('s', 'site'), 'http://127.0.0.1:8000');
+        try {
+            $client->submit_exercise(['kind' => 'quiz'], 'x: 1', ['question_id' => 12, 'question_bank_entry_id' => '7']);
+            $this->fail('a bank entry id given as a string was accepted');
+        } catch (\InvalidArgumentException $e) {
+            $this->assertStringContainsString('question_bank_entry_id', $e->getMessage());
+        }
+        $this->assertSame([], $transport->requests);
+    }
+
+    /**
      * The bridge's answers become what the teacher reads.
      *
      * @return array

@@ -21,6 +21,7 @@ use core_external\external_function_parameters;
 use core_external\external_single_structure;
 use core_external\external_value;
 use core_external\external_warnings;
+use local_bridge\question_grading;
 use mod_quiz\quiz_attempt;
 
 /**
@@ -28,8 +29,11 @@ use mod_quiz\quiz_attempt;
  *
  * Moodle has no core web service for manual quiz grading. This does what the quiz manual grading
  * report (mod/quiz/report/grading) does for one question: a manual-grade step on the question
- * attempt, then the attempt's sum of marks and the user's quiz grade are recomputed, all in one
- * transaction, and \mod_quiz\event\question_manually_graded is triggered.
+ * attempt, then the attempt's sum of marks and the user's quiz grade (and so the gradebook) are
+ * recomputed, all in one transaction, and \mod_quiz\event\question_manually_graded is triggered.
+ * A repeat of the caller's last grade (same mark and comment) writes nothing and answers
+ * `changed: false`; any other grade whose sequence check is not the current one is refused with
+ * errorcode `questionchanged`.
  *
  * @package    local_bridge
  * @copyright  2026 Moodle Bridge contributors
@@ -77,7 +81,7 @@ class save_question_grade extends external_api {
         int $commentformat = FORMAT_HTML,
         int $sequencecheck = -1
     ): array {
-        global $CFG, $DB;
+        global $CFG, $DB, $USER;
         require_once($CFG->dirroot . '/mod/quiz/locallib.php');
 
         [
@@ -99,37 +103,57 @@ class save_question_grade extends external_api {
         if (!in_array($slot, array_map('intval', $attemptobj->get_slots()), true)) {
             throw new \moodle_exception('invalidslot', 'local_bridge');
         }
-        if ($sequencecheck >= 0 && $attemptobj->get_question_attempt($slot)->get_sequence_check_count() !== $sequencecheck) {
-            throw new \moodle_exception('questionchanged', 'local_bridge');
-        }
 
+        // Everything below reads the usage afresh inside the transaction; two writers that both
+        // pass the checks still cannot both add a step: question_attempt_steps is unique on
+        // (questionattemptid, sequencenumber), so the second one fails and rolls back.
         $transaction = $DB->start_delegated_transaction();
         $quba = \question_engine::load_questions_usage_by_activity($attemptobj->get_uniqueid());
         $qa = $quba->get_question_attempt($slot);
         $maxmark = (float) $qa->get_max_mark();
-        if (
-            $maxmark <= 0 || !is_finite($mark) || $mark / $maxmark < $qa->get_min_fraction()
-            || $mark / $maxmark > $qa->get_max_fraction()
-        ) {
+        if (!question_grading::mark_in_range($mark, $maxmark, (float) $qa->get_min_fraction(), (float) $qa->get_max_fraction())) {
             // Roll the delegated transaction back and rethrow, rather than leaving it open.
             $transaction->rollback(new \moodle_exception('markoutofrange', 'local_bridge', '', format_float($maxmark, 2)));
         }
-        $quba->manual_grade($slot, $comment, $mark, $commentformat);
-        \question_engine::save_questions_usage_by_activity($quba);
+        $before = (int) $qa->get_sequence_check_count();
+        $decision = question_grading::decide(
+            question_grading::steps_of($qa),
+            $before,
+            $sequencecheck,
+            $mark,
+            $maxmark,
+            $comment,
+            $commentformat,
+            (int) $USER->id
+        );
+        if ($decision === question_grading::STALE) {
+            $transaction->rollback(new \moodle_exception('questionchanged', 'local_bridge'));
+        }
 
         $attempt = $attemptobj->get_attempt();
-        $attempt->sumgrades = $quba->get_total_mark();
-        $attempt->timemodified = time();
-        $DB->update_record('quiz_attempts', $attempt);
-        $attemptobj->get_quizobj()->get_grade_calculator()->recompute_final_grade($attemptobj->get_userid());
+        $changed = false;
+        if ($decision === question_grading::SAVE) {
+            $quba->manual_grade($slot, $comment, $mark, $commentformat);
+            // The engine itself discards a grade equal to the current one (same comment, mark).
+            $changed = $quba->get_question_attempt($slot)->get_sequence_check_count() > $before;
+        }
+        if ($changed) {
+            \question_engine::save_questions_usage_by_activity($quba);
+            $attempt->sumgrades = $quba->get_total_mark();
+            $attempt->timemodified = time();
+            $DB->update_record('quiz_attempts', $attempt);
+            $attemptobj->get_quizobj()->get_grade_calculator()->recompute_final_grade($attemptobj->get_userid());
+        }
         $transaction->allow_commit();
 
-        \mod_quiz\event\question_manually_graded::create([
-            'objectid' => $qa->get_question_id(),
-            'courseid' => $attemptobj->get_courseid(),
-            'context' => $context,
-            'other' => ['quizid' => $attemptobj->get_quizid(), 'attemptid' => $attemptid, 'slot' => $slot],
-        ])->trigger();
+        if ($changed) {
+            \mod_quiz\event\question_manually_graded::create([
+                'objectid' => $qa->get_question_id(),
+                'courseid' => $attemptobj->get_courseid(),
+                'context' => $context,
+                'other' => ['quizid' => $attemptobj->get_quizid(), 'attemptid' => $attemptid, 'slot' => $slot],
+            ])->trigger();
+        }
 
         $qa = $quba->get_question_attempt($slot);
         return [
@@ -138,8 +162,9 @@ class save_question_grade extends external_api {
             'state' => (string) $qa->get_state(),
             'mark' => (float) $qa->get_mark(),
             'maxmark' => $maxmark,
-            'sumgrades' => (float) $attempt->sumgrades,
-            'sequencecheck' => $qa->get_sequence_check_count(),
+            'sumgrades' => $attempt->sumgrades === null ? null : (float) $attempt->sumgrades,
+            'sequencecheck' => (int) $qa->get_sequence_check_count(),
+            'changed' => $changed,
             'warnings' => [],
         ];
     }
@@ -156,8 +181,9 @@ class save_question_grade extends external_api {
             'state' => new external_value(PARAM_ALPHANUMEXT, 'New question state, e.g. mangrright, mangrpartial'),
             'mark' => new external_value(PARAM_FLOAT, 'Mark now stored'),
             'maxmark' => new external_value(PARAM_FLOAT, 'Maximum mark of the question in this quiz'),
-            'sumgrades' => new external_value(PARAM_FLOAT, 'New sum of marks of the attempt'),
-            'sequencecheck' => new external_value(PARAM_INT, 'Step count after grading; pass it next time to detect changes'),
+            'sumgrades' => new external_value(PARAM_FLOAT, 'Sum of marks, null while a question needs grading'),
+            'sequencecheck' => new external_value(PARAM_INT, 'Step count after grading; pass it next time'),
+            'changed' => new external_value(PARAM_BOOL, 'False when this grade already was the question\'s: no new step'),
             'warnings' => new external_warnings(),
         ]);
     }

@@ -74,3 +74,4 @@ $string['statuscounts'] = 'Pending: {$a->pending}. Acknowledged: {$a->acknowledg
 $string['statuspage'] = 'Moodle Bridge deliveries';
 $string['task_notify_bridge'] = 'Send a submission notification to the bridge';
 $string['task_requeue_notifications'] = 'Requeue overdue notifications to the bridge';
+$string['toomanyquestions'] = 'More than {$a} questions of this attempt are linked to exercises.';
