@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
 import redis
 import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bridge.exercises.models import Exercise
 from bridge.grading import GRADE_SUBMISSION
 from bridge.grading.service import Outcome, grade_submission
 from bridge.submissions.models import Submission
@@ -68,6 +70,25 @@ def test_broken_exercise_is_refused_with_file_and_field(client: TestClient) -> N
     verdict = client.post("/api/v1/exercises/validate",
                           json={"files": {"exercise.yaml": bad}}).json()
     assert verdict["valid"] is False and verdict["error"]["field"] == "tests[0].points"
+
+
+@pytest.mark.parametrize(("spec", "field"), [
+    ("language: python\nentrypoint: s.py\ntests:\n  - {name: t, files: {in.txt: ../x},"
+     " expected_stdout: ''}\n", "tests[0].files.in.txt"),
+    ("language: python\nentrypoint: s.py\ntests:\n  - {name: t, expected_stdout: '',"
+     " points: .inf}\n", "tests[0].points"),
+    ("language: " + "[" * 5000 + "\n", None),
+])
+def test_hostile_exercise_is_a_short_422_and_stores_nothing(
+        client: TestClient, session: Session, spec: str, field: str | None) -> None:
+    before = session.scalar(select(func.count()).select_from(Exercise))
+    response = client.post("/api/v1/exercises", json={"name": "x", "files": {"exercise.yaml": spec}})
+    assert response.status_code == 422, response.text
+    assert len(response.content) < 600
+    if field is not None:
+        assert response.json()["detail"]["field"] == field
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Exercise)) == before
 
 
 def test_submission_is_queued_after_commit_and_graded(
