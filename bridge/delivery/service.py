@@ -85,7 +85,9 @@ def scale(score: float, max_score: float, max_grade: float) -> float:
 
 
 @dataclass(frozen=True)
-class _Job:
+class GradePush:
+    """What one delivery try sends to Moodle, read in a transaction and used outside it."""
+
     site: str
     kind: ItemKind
     course_id: int
@@ -120,7 +122,7 @@ def deliver(delivery_id: uuid.UUID, *, factory: sessionmaker[Session] | None = N
         return _record(session, delivery_id, attempt)
 
 
-def _prepare(session: Session, delivery_id: uuid.UUID) -> _Job | Attempt:
+def _prepare(session: Session, delivery_id: uuid.UUID) -> GradePush | Attempt:
     repo = DeliveryRepository(session)
     delivery = repo.get(delivery_id)
     if delivery is None:
@@ -141,14 +143,14 @@ def _prepare(session: Session, delivery_id: uuid.UUID) -> _Job | Attempt:
                                                             delivery.grading_round)
     assert result is not None
     last = repo.last_delivered(item.id)
-    return _Job(site=item.site, kind=item.kind, course_id=item.course_id,
+    return GradePush(site=item.site, kind=item.kind, course_id=item.course_id,
                 instance_id=item.instance_id, user_id=item.user_id,
                 attempt_number=item.attempt_number,
                 result=GradingResult.model_validate(result.document),
                 last_pushed=last.grade if last else None, attempts=delivery.attempts)
 
 
-def _push(moodle: MoodleClient, job: _Job) -> Attempt:
+def _push(moodle: MoodleClient, job: GradePush) -> Attempt:
     assignments = moodle.get_assignments([job.course_id])
     assignment = assignments.find(job.instance_id)
     if assignment is None:
