@@ -12,9 +12,11 @@ the file URLs it hands out must start with).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import json
 import os
+import time
 from typing import Any
 
 import httpx
@@ -38,9 +40,64 @@ class ServedMoodle(FakeMoodle):
     def url(self) -> str:
         return self.public_url
 
+    def _ws_mod_assign_save_grade(self, params: dict[str, Any]) -> Any:
+        # When each grade arrived, for the load harness's latency figures.
+        answer = super()._ws_mod_assign_save_grade(params)
+        self.saved_grades[-1] = params | {"_received_at": time.time()}
+        return answer
+
+
+class Notifier:
+    """The plugin's ad-hoc task: POST until the bridge acknowledges, then maybe once more.
+
+    Moodle retries a failed ad-hoc task with a growing delay, signing each attempt anew; an
+    attempt whose answer was lost is sent again, so the bridge sees duplicates.
+    """
+
+    def __init__(self) -> None:
+        self.records: dict[int, dict[str, Any]] = {}
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, submission_id: int, send: Any, *, duplicate: bool,
+              max_delay_s: float) -> dict[str, Any]:
+        """Begin delivering one notification in the background; its record is kept here."""
+        record = {"submission_id": submission_id, "queued_at": time.time(), "attempts": 0,
+                  "statuses": [], "acknowledged_at": None, "duplicate": duplicate}
+        self.records[submission_id] = record
+        task = asyncio.get_running_loop().create_task(
+            self._deliver(record, send, duplicate, max_delay_s))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return record
+
+    async def _deliver(self, record: dict[str, Any], send: Any, duplicate: bool,
+                       max_delay_s: float) -> None:
+        delay = 0.5
+        while True:
+            record["attempts"] += 1
+            try:
+                status = await send()
+            except Exception as exc:  # a refused or cut connection: retry
+                status = type(exc).__name__
+            record["statuses"].append(status)
+            if isinstance(status, int) and 200 <= status < 300:
+                record["acknowledged_at"] = time.time()
+                break
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay_s)
+        if duplicate:
+            await asyncio.sleep(1.1)  # a new timestamp, so a new signature: not a replay
+            try:
+                record["duplicate_status"] = await send()
+            except Exception as exc:
+                record["duplicate_status"] = type(exc).__name__
+
 
 def control_app(moodle: ServedMoodle) -> Starlette:
     """FakeMoodle's web services plus the `/_standin/` control routes."""
+    notifier = Notifier()
+    # Seconds each web-service call waits before it is answered (a site that stops answering).
+    hang = {"seconds": 0.0}
 
     async def health(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -67,10 +124,35 @@ def control_app(moodle: ServedMoodle) -> Starlette:
         return JSONResponse({"status": answer.status_code, "body": answer.text[:2000]})
 
     async def notify(request: Request) -> JSONResponse:
-        """Send the signed notification of a submission, as local_bridge's ad-hoc task does."""
+        """Send the signed notification of a submission, as local_bridge's ad-hoc task does.
+
+        With `"retry": true` it is sent in the background until acknowledged (and, with
+        `"duplicate": true`, once more after that); GET /_standin/notifications tells how it went.
+        """
         spec = await request.json()
         found = moodle.submissions[int(spec["submission_id"])]
-        return await send(spec, "/api/v1/intake/notifications", moodle.notification_body(found))
+        body = moodle.notification_body(found)
+        if not spec.get("retry"):
+            return await send(spec, "/api/v1/intake/notifications", body)
+        verify: str | bool = spec.get("ca_file") or True
+        client = httpx.AsyncClient(base_url=spec["bridge_url"], verify=verify, timeout=20)
+
+        async def attempt() -> int:
+            answer = await client.post("/api/v1/intake/notifications", content=body,
+                                       headers=moodle.sign(body))
+            return answer.status_code
+
+        record = notifier.start(found.id, attempt, duplicate=bool(spec.get("duplicate")),
+                                max_delay_s=float(spec.get("max_delay_s", 10)))
+        return JSONResponse(record, status_code=202)
+
+    async def notifications(_: Request) -> JSONResponse:
+        return JSONResponse(list(notifier.records.values()))
+
+    async def slow(request: Request) -> JSONResponse:
+        spec = await request.json()
+        hang["seconds"] = float(spec.get("seconds", 0))
+        return JSONResponse(hang)
 
     async def exercise(request: Request) -> JSONResponse:
         """Send an assignment's exercise.yaml, as the plugin's activity form does on saving."""
@@ -97,7 +179,13 @@ def control_app(moodle: ServedMoodle) -> Starlette:
             counted[function] = counted.get(function, 0) + 1
         return JSONResponse(counted)
 
+    async def hanging_rest(request: Request) -> Any:
+        if hang["seconds"]:
+            await asyncio.sleep(hang["seconds"])
+        return await moodle._rest(request)
+
     return Starlette(routes=[
+        Route("/webservice/rest/server.php", hanging_rest, methods=["GET", "POST"]),
         *moodle.app.routes,
         Route("/_standin/health", health),
         Route("/_standin/assignments", assignment, methods=["POST"]),
@@ -106,6 +194,8 @@ def control_app(moodle: ServedMoodle) -> Starlette:
         Route("/_standin/exercise", exercise, methods=["POST"]),
         Route("/_standin/outage", outage, methods=["POST"]),
         Route("/_standin/saved_grades", saved_grades),
+        Route("/_standin/notifications", notifications),
+        Route("/_standin/slow", slow, methods=["POST"]),
         Route("/_standin/calls", calls),
     ])
 
