@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.moodle_quiz import FakeQuizAttempt, FakeQuizQuestion, QuizSite
 from tests.support import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,6 +37,7 @@ RECORDED = REPO.parent / "shared" / "moodle" / "ws"
 TEST_TOKEN = "test-only-ws-token-0123456789abcdef"
 TEST_SECRET = "test-only-webhook-secret-never-use-in-production-7f3a9c"
 ASSIGN_EVENT = "\\mod_assign\\event\\assessable_submitted"
+QUIZ_EVENT = "\\mod_quiz\\event\\attempt_submitted"
 CONTEXT_ID = 16
 
 
@@ -93,6 +95,8 @@ class FakeMoodle:
         ])
         # Login tokens POSTed to auth_jwtsso's login.php, with the request's headers.
         self.sso_logins: list[tuple[str, dict[str, str]]] = []
+        # Quizzes, attempts and manual grades (tests/fakes/moodle_quiz.py).
+        self.quiz_site = QuizSite()
 
     # -- server ------------------------------------------------------------------------------
 
@@ -350,9 +354,77 @@ class FakeMoodle:
         return None
 
     def _ws_local_bridge_save_question_grade(self, params: dict[str, Any]) -> Any:
-        return {"attemptid": int(params["attemptid"]), "slot": int(params["slot"]),
-                "state": "mangrpartial", "mark": float(params["mark"]), "maxmark": 1.0,
-                "sumgrades": float(params["mark"]), "sequencecheck": 3, "warnings": []}
+        return self.quiz_site.save_question_grade(params, caller=self.BRIDGE_USER)
+
+    def _ws_local_bridge_get_attempt_responses(self, params: dict[str, Any]) -> Any:
+        return self.quiz_site.get_attempt_responses(params)
+
+    # -- quizzes (state in self.quiz_site) ---------------------------------------------------
+
+    def add_quiz(self, quiz_id: int = 1, *, cmid: int | None = None, course: int = 2,
+                 grade: float = 100, questions: list[FakeQuizQuestion] | None = None,
+                 name: str = "Python theory quiz") -> dict[str, Any]:
+        """A quiz; by default two linked essays (10 marks each) and an unlinked true/false (1)."""
+        questions = questions if questions is not None else [
+            FakeQuizQuestion(question_id=11, bank_entry_id=101),
+            FakeQuizQuestion(question_id=12, bank_entry_id=102),
+            FakeQuizQuestion(question_id=13, bank_entry_id=103, qtype="truefalse", maxmark=1.0,
+                             linked=False),
+        ]
+        return self.quiz_site.add_quiz(quiz_id, cmid=cmid or quiz_id + 1, course=course,
+                                       grade=grade, questions=questions, name=name)
+
+    def add_quiz_attempt(self, quiz_id: int, user_id: int, answers: dict[int, str], *,
+                         answerformat: int = 2, state: str = "finished",
+                         preview: bool = False) -> FakeQuizAttempt:
+        """A student's attempt, answers by slot (plain-text essays unless told otherwise)."""
+        with self._lock:
+            return self.quiz_site.add_attempt(quiz_id, user_id, answers,
+                                              answerformat=answerformat, state=state,
+                                              preview=preview)
+
+    def teacher_grades_question(self, attempt_id: int, slot: int, mark: float,
+                                comment: str = "Marked by hand") -> None:
+        """A teacher marks a question by hand in the quiz's manual grading report."""
+        with self._lock:
+            self.quiz_site.manual_grade(self.quiz_site.attempts[attempt_id], slot, mark, comment,
+                                        1, self.TEACHER_USER)
+
+    def quiz_notification_body(self, attempt: FakeQuizAttempt) -> bytes:
+        """The exact body local_bridge\\notification::encode() builds for a quiz attempt."""
+        quiz = self.quiz_site.quizzes[attempt.quiz_id]
+        event_id = hashlib.sha256(
+            f"{self.site}|{QUIZ_EVENT}|{quiz['cmid']}|{attempt.id}|{attempt.timefinish}"
+            .encode()).hexdigest()
+        body = {
+            "schema": 1, "site": self.site, "event_id": event_id, "kind": "quiz_attempt",
+            "course_id": quiz["course"], "cmid": quiz["cmid"], "instance_id": attempt.quiz_id,
+            "item_id": attempt.id, "user_id": attempt.user_id,
+            "attempt_number": attempt.attempt, "submitted_at": attempt.timefinish,
+            "event": QUIZ_EVENT,
+        }
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def send_quiz_notification(self, bridge: httpx.Client, attempt: FakeQuizAttempt,
+                               **sign: Any) -> httpx.Response:
+        """POST the signed notification of a finished attempt, as the ad-hoc task does."""
+        body = self.quiz_notification_body(attempt)
+        return bridge.post("/api/v1/intake/notifications", content=body,
+                           headers=self.sign(body, **sign))
+
+    def quiz_exercise_body(self, quiz_id: int, bank_entry_id: int, exercise_yaml: str) -> bytes:
+        """The exercise upload of one linked question (bridge_client::submit_exercise)."""
+        quiz = self.quiz_site.quizzes[quiz_id]
+        question = next(q for q in quiz["questions"] if q.bank_entry_id == bank_entry_id)
+        body = {
+            "schema": 1, "site": self.site, "course_id": quiz["course"], "cmid": quiz["cmid"],
+            "kind": "quiz", "instance_id": quiz_id,
+            "question": {"question_bank_entry_id": bank_entry_id,
+                         "question_id": question.question_id, "idnumber": None,
+                         "name": f"Question {question.question_id}"},
+            "exercise_yaml": exercise_yaml,
+        }
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def parse_brackets(flat: dict[str, str]) -> dict[str, Any]:

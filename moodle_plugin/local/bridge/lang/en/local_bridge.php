@@ -24,7 +24,7 @@
 
 defined('MOODLE_INTERNAL') || die();
 
-$string['attemptnotfinished'] = 'Only questions of finished (not preview) quiz attempts can be graded.';
+$string['attemptnotfinished'] = 'The bridge reads and grades only finished quiz attempts (not previews).';
 $string['attempts'] = 'Deliveries tried';
 $string['autograding'] = 'Autograding';
 $string['bridge:configure'] = 'Configure autograding of an activity';
