@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, cast
 from urllib.parse import urlencode
 
 from fastapi import Cookie, Depends, Header, HTTPException, Request, status
+from sqlalchemy.orm import Session
 
 from bridge.auth import service
 from bridge.auth.models import Account, AccountRole
 from bridge.auth.pages import origin
-from bridge.deps import SessionDep, SettingsDep
+from bridge.auth.sign_in import Transactions
+from bridge.deps import SessionDep, SettingsDep, get_session
 
 AUTH_PREFIX = "/api/v1/auth"
 SESSION_COOKIE = "bridge_session"
@@ -35,6 +39,21 @@ def cross_site(request: Request, public_url: str) -> bool:
         return fetch_site.lower() not in _OWN_FETCH_SITES
     presented = request.headers.get("origin")
     return presented is not None and presented != origin(public_url)
+
+
+async def get_transactions(request: Request) -> Transactions:
+    """Short transactions opened on demand, each committed when its block ends.
+
+    Sign-in and the JWKS use these instead of the request's session, so that no connection is
+    held while a password is hashed or while the answer is written. They open sessions the way
+    the request's session is opened: an app that replaces get_session (tests) replaces them.
+    """
+    opener = cast(Callable[[], Iterator[Session]],
+                  request.app.dependency_overrides.get(get_session, get_session))
+    return contextmanager(opener)
+
+
+TransactionsDep = Annotated[Transactions, Depends(get_transactions)]
 
 
 def client_ip(request: Request) -> str:

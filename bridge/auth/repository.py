@@ -126,10 +126,16 @@ class LoginFailureRepository(Repository[LoginFailure]):
                              "big", signed=True)
         self.session.execute(select(func.pg_advisory_xact_lock(key)))
 
-    def record(self, ip: str, now: datetime) -> None:
-        """One failed sign-in from this address."""
-        self.session.add(LoginFailure(ip=ip, attempted_at=now))
+    def record(self, ip: str, now: datetime) -> LoginFailure:
+        """One failed sign-in from this address (or a check counted as one until it succeeds)."""
+        failure = LoginFailure(ip=ip, attempted_at=now)
+        self.session.add(failure)
         self.session.flush()
+        return failure
+
+    def forget(self, failure_id: uuid.UUID) -> None:
+        """Take back a failure counted ahead of a check that succeeded."""
+        self.session.execute(delete(LoginFailure).where(LoginFailure.id == failure_id))
 
     def since(self, ip: str, since: datetime) -> tuple[int, datetime | None]:
         """How many failures this address had since `since`, and the oldest of them."""

@@ -1,46 +1,24 @@
-"""Account logic: registration upserts, suspension, password sign-in with lockout, sessions.
-
-Sign-in is throttled twice, both in the database so it holds without Redis and across
-processes: per account (`login_max_failures` wrong passwords, none more than `login_lockout_s`
-apart, lock it for `login_lockout_s`) and per client address (`login_ip_max_failures` failures
-within `login_ip_window_s`). A login that names no account is counted the same way.
-"""
+"""Account logic: registration upserts, suspension, sessions (password sign-in: sign_in.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from functools import lru_cache
+from datetime import datetime
 
 import jwt
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from bridge.auth.jwk import as_utc, session_signing_key
-from bridge.auth.metrics import SIGN_IN_FAILURES
-from bridge.auth.models import (
-    Account,
-    AccountRole,
-    AccountStatus,
-    CourseRole,
-    Enrolment,
-    LoginThrottle,
-)
-from bridge.auth.repository import (
-    AccountRepository,
-    LoginFailureRepository,
-    LoginThrottleRepository,
-)
+from bridge.auth import passwords
+from bridge.auth.jwk import session_signing_key
+from bridge.auth.models import Account, AccountRole, AccountStatus, CourseRole, Enrolment
+from bridge.auth.repository import AccountRepository
 from bridge.auth.schemas import AccountCreate, AccountFields, EnrolmentIn
 from bridge.config import get_settings
 from bridge.db import utcnow
 
 SESSION_AUDIENCE = "bridge-session"
-_hasher = PasswordHasher()
 
 
 class AccountNotFound(LookupError):
@@ -70,11 +48,6 @@ class Throttled(Exception):
         super().__init__("account locked" if locked else "too many failed sign-ins")
         self.retry_after_s = max(1, math.ceil((retry_after - now).total_seconds()))
         self.locked = locked
-
-
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    return _hasher.hash("no account has this password")
 
 
 def _enrolments(items: list[EnrolmentIn]) -> list[Enrolment]:
@@ -125,7 +98,7 @@ def _apply(account: Account, data: AccountFields) -> None:
     account.family_name = data.family_name
     account.role = data.role
     if data.password is not None:
-        account.password_hash = _hasher.hash(data.password)
+        account.password_hash = passwords.hash_password(data.password)
         account.session_version = (account.session_version or 0) + 1
     if data.enrolments is not None:
         account.enrolments = _enrolments(data.enrolments)
@@ -173,75 +146,6 @@ def enrolled_as_student(session: Session, *, account_id: uuid.UUID, course_id: i
     """Whether the registration system put this account in the course as a student."""
     enrolment = AccountRepository(session).enrolment(account_id, course_id)
     return enrolment is not None and enrolment.role is CourseRole.STUDENT
-
-
-def sign_in(session: Session, *, login: str, password: str, ip: str,
-            now: datetime | None = None) -> Account:
-    """Check a password; raises Throttled, InvalidCredentials or AccountSuspended.
-
-    Failures are written to the session, so the caller commits even when it refuses. The
-    address and then the account (or the unknown login's counter) stay locked until that
-    commit, so parallel attempts are checked one after the other and every limit holds. A
-    login that names no account is counted, locked and timed like one that does: the answers
-    never tell which logins exist.
-    """
-    settings = get_settings()
-    now = now or utcnow()
-    failures = LoginFailureRepository(session)
-    failures.lock_address(ip)
-    window_start = now - timedelta(seconds=settings.login_ip_window_s)
-    count, oldest = failures.since(ip, window_start)
-    if count >= settings.login_ip_max_failures and oldest is not None:
-        SIGN_IN_FAILURES.labels(reason="ip_throttled").inc()
-        retry_at = as_utc(oldest) + timedelta(seconds=settings.login_ip_window_s)
-        raise Throttled(retry_at, now, locked=False)
-
-    normalised = login.strip().lower()
-    account = AccountRepository(session).lock_by_login(normalised)
-    digest = hashlib.sha256(normalised.encode()).hexdigest()
-    counter: Account | LoginThrottle = account or LoginThrottleRepository(session).lock(digest)
-    if counter.locked_until is not None and as_utc(counter.locked_until) > now:
-        SIGN_IN_FAILURES.labels(reason="locked").inc()
-        raise Throttled(as_utc(counter.locked_until), now, locked=True)
-    forgiven = now - timedelta(seconds=settings.login_lockout_s)
-    if (counter.last_failed_login_at is None
-            or as_utc(counter.last_failed_login_at) < forgiven):
-        counter.failed_logins = 0
-
-    if not _password_matches(account, password):
-        failures.purge_before(window_start)
-        LoginThrottleRepository(session).purge_before(forgiven, now, keep=digest)
-        failures.record(ip, now)
-        SIGN_IN_FAILURES.labels(reason="bad_password").inc()
-        counter.failed_logins += 1
-        counter.last_failed_login_at = now
-        if counter.failed_logins >= settings.login_max_failures:
-            counter.failed_logins = 0
-            counter.locked_until = now + timedelta(seconds=settings.login_lockout_s)
-            session.flush()
-            raise Throttled(counter.locked_until, now, locked=True)
-        session.flush()
-        raise InvalidCredentials()
-    assert account is not None and account.password_hash is not None
-    if account.status is not AccountStatus.ACTIVE:
-        SIGN_IN_FAILURES.labels(reason="suspended").inc()
-        raise AccountSuspended()
-    account.failed_logins = 0
-    account.locked_until = None
-    account.last_login_at = now
-    if _hasher.check_needs_rehash(account.password_hash):
-        account.password_hash = _hasher.hash(password)
-    session.flush()
-    return account
-
-
-def _password_matches(account: Account | None, password: str) -> bool:
-    # Unknown accounts still pay for one hash, so timing does not tell which logins exist.
-    stored = account.password_hash if account is not None else None
-    try:
-        return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 def issue_session_token(*, account: Account, now: datetime | None = None) -> str:

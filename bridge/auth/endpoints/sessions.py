@@ -15,19 +15,22 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bridge.auth import pages, service
+from bridge.auth import pages, passwords, service
 from bridge.auth.dependencies import (
     AUTH_PREFIX,
     ENTER_PATH,
     SESSION_COOKIE,
     SIGN_IN_PAGE,
     CurrentAccount,
+    TransactionsDep,
     client_ip,
     cross_site,
 )
 from bridge.auth.models import Account
 from bridge.auth.schemas import AccountRead, SessionRead, SignIn
+from bridge.auth.sign_in import sign_in as check_sign_in
 from bridge.config import Environment, Settings
 from bridge.deps import SessionDep, SettingsDep
 
@@ -52,13 +55,17 @@ def _start_session(response: Response, account: Account, settings: Settings) -> 
 
 @router.post("/session", response_model=SessionRead,
              responses={401: {}, 403: {}, 429: {"description": "throttled or locked"}})
-def sign_in(body: SignIn, request: Request, response: Response, session: SessionDep,
-            settings: SettingsDep) -> SessionRead | JSONResponse:
+def sign_in(body: SignIn, request: Request, response: Response,
+            transactions: TransactionsDep, settings: SettingsDep) -> SessionRead | JSONResponse:
     """Password sign-in (anyone); starts a bridge session."""
-    # Refusals are returned, not raised: the failure counters must be committed.
+    # A sync route: the check runs on the threadpool, never on the event loop. Its transactions
+    # are committed before it returns, the refusals' included.
     try:
-        account = service.sign_in(session, login=body.login, password=body.password,
-                                  ip=client_ip(request))
+        account = check_sign_in(transactions, login=body.login, password=body.password,
+                                ip=client_ip(request))
+    except (passwords.HashingBusy, PoolTimeout):
+        return _refusal(429, "busy", "too many sign-ins at once, try again shortly",
+                        **{"Retry-After": str(passwords.RETRY_AFTER_S)})
     except service.Throttled as exc:
         error = "account_locked" if exc.locked else "too_many_attempts"
         return _refusal(429, error, "too many failed sign-ins, try again later",
@@ -68,9 +75,8 @@ def sign_in(body: SignIn, request: Request, response: Response, session: Session
     except service.AccountSuspended:
         return _refusal(403, "account_suspended", "this account is suspended")
     token = _start_session(response, account, settings)
-    full = service.get_account(session, account_id=account.id)
     return SessionRead(access_token=token, expires_in=settings.session_ttl_s,
-                       account=AccountRead.model_validate(full))
+                       account=AccountRead.model_validate(account))
 
 
 async def _form_fields(request: Request) -> dict[str, str]:
@@ -95,7 +101,7 @@ def sign_in_form(
 
 @router.post("/login", include_in_schema=False)
 def sign_in_form_submit(form: Annotated[dict[str, str], Depends(_form_fields)],
-                        request: Request, session: SessionDep,
+                        request: Request, transactions: TransactionsDep,
                         settings: SettingsDep) -> Response:
     """Browser sign-in: on success the session cookie, then on to `next` (entering Moodle)."""
     next_path = pages.safe_next(form.get("next"), ENTER_PATH)
@@ -113,8 +119,11 @@ def sign_in_form_submit(form: Annotated[dict[str, str], Depends(_form_fields)],
     if not login or not password:
         return again(422, "Enter your email or username and your password.")
     try:
-        account = service.sign_in(session, login=login, password=password,
-                                  ip=client_ip(request))
+        account = check_sign_in(transactions, login=login, password=password,
+                                ip=client_ip(request))
+    except (passwords.HashingBusy, PoolTimeout):
+        return again(429, "Many people are signing in right now. Try again in a moment.",
+                     **{"Retry-After": str(passwords.RETRY_AFTER_S)})
     except service.Throttled as exc:
         return again(429, "Too many failed sign-ins. Try again later.",
                      **{"Retry-After": str(exc.retry_after_s)})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from bridge.auth import service
 from bridge.auth.models import Account, AccountRole
 from bridge.auth.schemas import AccountCreate, EnrolmentIn
+from bridge.auth.sign_in import Transactions
 
 PASSWORD = "correct horse battery staple"
 MakeAccount = Callable[..., Account]
@@ -38,6 +40,11 @@ def make_account(session: Session) -> MakeAccount:
         return account
 
     return make
+
+
+def within(session: Session) -> Transactions:
+    """Every step of a sign-in in the test's own session (the test's rollback undoes them)."""
+    return lambda: nullcontext(session)
 
 
 @pytest.fixture

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from bridge.auth import service
 from bridge.auth.models import Account, AccountRole, AccountStatus
+from bridge.auth.sign_in import sign_in as check_sign_in
 from bridge.config import get_settings
 from bridge.db import utcnow
 
-from .conftest import PASSWORD, MakeAccount, sign_in
+from .conftest import PASSWORD, MakeAccount, sign_in, within
 
 ACCOUNTS = "/api/v1/auth/accounts"
 SESSION = "/api/v1/auth/session"
@@ -177,7 +178,7 @@ def test_wrong_passwords_lock_the_account(anon: TestClient, session: Session,
     assert session.get(Account, account.id).locked_until is not None  # type: ignore[union-attr]
 
     later = utcnow() + timedelta(seconds=settings.login_lockout_s + 1)
-    signed = service.sign_in(session, login=account.username, password=PASSWORD,
+    signed = check_sign_in(within(session), login=account.username, password=PASSWORD,
                              ip="192.0.2.1", now=later)
     assert signed.id == account.id and signed.failed_logins == 0
 
@@ -201,14 +202,14 @@ def test_another_address_is_not_throttled(session: Session, make_account: MakeAc
     account = make_account()
     for n in range(settings.login_ip_max_failures):
         with pytest.raises(service.InvalidCredentials):
-            service.sign_in(session, login=f"nobody{n}", password="x", ip="198.51.100.7")
+            check_sign_in(within(session), login=f"nobody{n}", password="x", ip="198.51.100.7")
     with pytest.raises(service.Throttled):
-        service.sign_in(session, login=account.username, password=PASSWORD, ip="198.51.100.7")
+        check_sign_in(within(session), login=account.username, password=PASSWORD, ip="198.51.100.7")
 
-    assert service.sign_in(session, login=account.username, password=PASSWORD,
+    assert check_sign_in(within(session), login=account.username, password=PASSWORD,
                            ip="198.51.100.8").id == account.id
     later = utcnow() + timedelta(seconds=settings.login_ip_window_s + 1)
-    assert service.sign_in(session, login=account.username, password=PASSWORD,
+    assert check_sign_in(within(session), login=account.username, password=PASSWORD,
                            ip="198.51.100.7", now=later).id == account.id
 
 

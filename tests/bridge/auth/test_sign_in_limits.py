@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
@@ -24,11 +25,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from bridge.auth import service
 from bridge.auth.models import LoginThrottle
 from bridge.auth.schemas import AccountCreate
+from bridge.auth.sign_in import sign_in
 from bridge.config import get_settings
 from bridge.db import session_scope, utcnow
 from tests.conftest import TEST_DATABASE_URL
 
-from .conftest import PASSWORD, MakeAccount
+from .conftest import PASSWORD, MakeAccount, within
 
 SESSION = "/api/v1/auth/session"
 PARALLEL = 40
@@ -78,16 +80,14 @@ def in_parallel(attempt: Callable[[int], str]) -> list[str]:
 
 
 def attempt_sign_in(factory: sessionmaker[Session], login: str, ip: str) -> str:
-    """One sign-in with a wrong password in its own transaction, as one request does it."""
+    """One sign-in with a wrong password in transactions of its own, as one request does it."""
     try:
-        with session_scope(factory) as session:
-            try:
-                service.sign_in(session, login=login, password="wrong password", ip=ip)
-            except service.Throttled as exc:
-                return "locked" if exc.locked else "ip_throttled"
-            except service.InvalidCredentials:
-                return "invalid"
-    except Exception as exc:  # a deadlock or a pool timeout would show here
+        sign_in(partial(session_scope, factory), login=login, password="wrong password", ip=ip)
+    except service.Throttled as exc:
+        return "locked" if exc.locked else "ip_throttled"
+    except service.InvalidCredentials:
+        return "invalid"
+    except Exception as exc:  # a deadlock, a pool timeout or no free hashing slot shows here
         return f"error: {exc!r}"
     return "signed in"
 
@@ -183,7 +183,7 @@ def test_old_failures_are_forgiven_alike_for_known_and_unknown_logins(
         moments = [start] * (settings.login_max_failures - 1) + [later] * settings.login_max_failures
         for n, moment in enumerate(moments):
             try:
-                service.sign_in(session, login=login, password="wrong password",
+                sign_in(within(session), login=login, password="wrong password",
                                 ip=f"192.0.2.{n}", now=moment)
             except service.Throttled:
                 seen.append("locked")
@@ -203,12 +203,12 @@ def test_counters_of_unknown_logins_do_not_pile_up(session: Session) -> None:
     start = utcnow()
     for n in range(3):
         with pytest.raises(service.InvalidCredentials):
-            service.sign_in(session, login=f"guess{n}", password="x", ip="192.0.2.50", now=start)
+            sign_in(within(session), login=f"guess{n}", password="x", ip="192.0.2.50", now=start)
     stored = select(func.count()).select_from(LoginThrottle)
     assert session.scalar(stored) == 3
 
     later = start + timedelta(seconds=settings.login_lockout_s + 1)
     with pytest.raises(service.InvalidCredentials):
-        service.sign_in(session, login="guess-later", password="x", ip="192.0.2.51", now=later)
+        sign_in(within(session), login="guess-later", password="x", ip="192.0.2.51", now=later)
 
     assert session.scalar(stored) == 1
