@@ -26,6 +26,32 @@ use local_bridge\exercise_verdict;
 use local_bridge\local\activity_settings;
 
 /**
+ * Add "Autograded questions" to a quiz's settings navigation, for those who may configure it.
+ *
+ * @param settings_navigation $settingsnav the settings navigation
+ * @param context $context the page's context
+ */
+function local_bridge_extend_settings_navigation($settingsnav, $context) {
+    if (!$context instanceof context_module) {
+        return;
+    }
+    [, $cm] = get_course_and_cm_from_cmid($context->instanceid);
+    if ($cm->modname !== 'quiz' || !has_capability('local/bridge:configure', $context)) {
+        return;
+    }
+    $node = $settingsnav->find('modulesettings', navigation_node::TYPE_SETTING);
+    if ($node) {
+        $node->add(
+            get_string('linkedquestions', 'local_bridge'),
+            new moodle_url('/local/bridge/questions.php', ['cmid' => $context->instanceid]),
+            navigation_node::TYPE_SETTING,
+            null,
+            'local_bridge_questions'
+        );
+    }
+}
+
+/**
  * Add the "Autograding" section to the settings form of assignments and quizzes.
  *
  * @param moodleform_mod $formwrapper the activity settings form
@@ -42,6 +68,15 @@ function local_bridge_coursemodule_standard_elements($formwrapper, $mform) {
     $settings = !empty($current->coursemodule) ? activity_settings::get((int) $current->coursemodule) : null;
 
     $mform->addElement('header', 'local_bridge_header', get_string('autograding', 'local_bridge'));
+    if ($current->modulename === 'quiz') {
+        // A quiz is graded question by question: its essay questions are linked on a page of their own.
+        $text = empty($current->coursemodule) ? get_string('quizsavefirst', 'local_bridge') : html_writer::link(
+            new moodle_url('/local/bridge/questions.php', ['cmid' => $current->coursemodule]),
+            get_string('linkedquestions', 'local_bridge')
+        );
+        $mform->addElement('static', 'local_bridge_questions', get_string('linkedquestions', 'local_bridge'), $text);
+        return;
+    }
     $mform->addElement('advcheckbox', 'local_bridge_enabled', get_string('enabled', 'local_bridge'));
     $mform->addHelpButton('local_bridge_enabled', 'enabled', 'local_bridge');
     $mform->setDefault('local_bridge_enabled', (int) ($settings->enabled ?? 0));

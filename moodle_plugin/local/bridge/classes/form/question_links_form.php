@@ -1,0 +1,101 @@
+<?php
+// This file is part of Moodle - https://moodle.org/
+//
+// Moodle is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <https://www.gnu.org/licenses/>.
+
+namespace local_bridge\form;
+
+defined('MOODLE_INTERNAL') || die();
+
+require_once($CFG->libdir . '/formslib.php');
+
+use local_bridge\local\activity_settings;
+
+/**
+ * Link the essay questions of a quiz to exercises, one exercise.yaml per question.
+ *
+ * Fields are named by question bank entry id (linked_<id>, exercise_<id>), never by slot.
+ *
+ * @package    local_bridge
+ * @copyright  2026 Moodle Bridge contributors
+ * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+class question_links_form extends \moodleform {
+    /**
+     * One section per essay question: the switch, the exercise and the bridge's last verdict.
+     */
+    protected function definition() {
+        $mform = $this->_form;
+        $mform->addElement('hidden', 'cmid', $this->_customdata['cmid']);
+        $mform->setType('cmid', PARAM_INT);
+
+        foreach ($this->_customdata['questions'] as $entryid => $question) {
+            $link = $this->_customdata['links'][$entryid] ?? null;
+            $mform->addElement('header', "question_{$entryid}", get_string('questionslot', 'local_bridge', (object) [
+                'slot' => $question->slot,
+                'name' => format_string($question->name),
+            ]));
+            $mform->setExpanded("question_{$entryid}");
+            $mform->addElement('advcheckbox', "linked_{$entryid}", get_string('questionlinked', 'local_bridge'));
+            $mform->addHelpButton("linked_{$entryid}", 'questionlinked', 'local_bridge');
+            $mform->setDefault("linked_{$entryid}", (int) ($link->linked ?? 0));
+            $mform->addElement(
+                'textarea',
+                "exercise_{$entryid}",
+                get_string('exercise', 'local_bridge'),
+                ['rows' => 12, 'cols' => 80, 'class' => 'text-monospace', 'spellcheck' => 'false']
+            );
+            $mform->setType("exercise_{$entryid}", PARAM_RAW);
+            $mform->setDefault("exercise_{$entryid}", (string) ($link->exercise ?? ''));
+            $mform->hideIf("exercise_{$entryid}", "linked_{$entryid}", 'notchecked');
+            if ($link && $link->bridgestatus !== 'unknown') {
+                $mform->addElement(
+                    'static',
+                    "status_{$entryid}",
+                    get_string('bridgeverdict', 'local_bridge'),
+                    \html_writer::tag('strong', get_string('status_' . $link->bridgestatus, 'local_bridge')) .
+                    \html_writer::tag('pre', s((string) $link->bridgemessage), ['class' => 'mt-2 mb-0'])
+                );
+            }
+        }
+        $this->add_action_buttons();
+    }
+
+    /**
+     * A linked question needs an exercise of sensible size.
+     *
+     * @param array $data submitted data
+     * @param array $files submitted files
+     * @return array errors
+     */
+    public function validation($data, $files) {
+        $errors = parent::validation($data, $files);
+        foreach (array_keys($this->_customdata['questions']) as $entryid) {
+            if (empty($data["linked_{$entryid}"])) {
+                continue;
+            }
+            $exercise = (string) ($data["exercise_{$entryid}"] ?? '');
+            if (trim($exercise) === '') {
+                $errors["exercise_{$entryid}"] = get_string('exerciserequired', 'local_bridge');
+            } else if (strlen($exercise) > activity_settings::MAX_EXERCISE_BYTES) {
+                $errors["exercise_{$entryid}"] = get_string(
+                    'exercisetoolarge',
+                    'local_bridge',
+                    display_size(activity_settings::MAX_EXERCISE_BYTES)
+                );
+            }
+        }
+        return $errors;
+    }
+}
