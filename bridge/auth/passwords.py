@@ -37,9 +37,9 @@ class HashingBusy(Exception):
 
 
 @contextmanager
-def hashing_slot(wait_s: float = SLOT_WAIT_S) -> Iterator[None]:
-    """Hold one of this process's hashing slots; HashingBusy if none frees up in `wait_s`."""
-    if not _slots.acquire(timeout=wait_s):
+def hashing_slot(wait_s: float | None = None) -> Iterator[None]:
+    """Hold one of this process's hashing slots; HashingBusy if none frees up in time."""
+    if not _slots.acquire(timeout=SLOT_WAIT_S if wait_s is None else wait_s):
         raise HashingBusy()
     try:
         yield

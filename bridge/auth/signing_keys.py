@@ -13,6 +13,7 @@ JWKS once on an unknown kid, so even a cache older than Cache-Control promises r
 
 from __future__ import annotations
 
+import itertools
 import logging
 import uuid
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 import jwt
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bridge.auth import jwk
@@ -39,6 +41,29 @@ DEFAULT_ALG = "RS256"
 PUBLISH_MARGIN_S = 60
 # Covers the verifier's leeway on exp (auth_jwtsso: 30 s by default) and clock skew.
 RETIRED_GRACE_S = 300
+
+
+# Bumped when this process stores or deletes a key (and again once that commits), so that the
+# JWKS it serves from memory (jwks_cache) is rebuilt at once; other processes rebuild theirs
+# within jwks_cache.REFRESH_S, well inside PUBLISH_MARGIN_S.
+_changes = itertools.count(1)
+_generation = 0
+
+
+def keys_generation() -> int:
+    """A number that changes whenever this process has changed the stored keys."""
+    return _generation
+
+
+def _keys_changed(session: Session) -> None:
+    global _generation
+    _generation = next(_changes)
+
+    def committed(_: Session) -> None:
+        global _generation
+        _generation = next(_changes)
+
+    event.listen(session, "after_commit", committed, once=True)
 
 
 class KeyState(StrEnum):
@@ -86,6 +111,7 @@ def _new_key(session: Session, *, alg: str, now: datetime, activates_at: datetim
     public = jwk.public_jwk(private)
     encrypted = jwk.encrypt_private_key(private, kid=public["kid"],
                                          secret=get_settings().secret_key.get_secret_value())
+    _keys_changed(session)
     return SigningKeyRepository(session).add(SigningKey(
         kid=public["kid"], alg=alg, public_jwk=public, private_key_encrypted=encrypted,
         created_at=now, activates_at=activates_at,
@@ -102,7 +128,7 @@ def rotate_keys(session: Session, *, alg: str = DEFAULT_ALG,
     now = now or utcnow()
     repo = SigningKeyRepository(session)
     views = key_states(repo.all(), now=now)
-    repo.delete([v.key.kid for v in views if not v.published(now)])
+    repo.delete([v.key.kid for v in views if not v.published(now)])  # _new_key bumps
     if any(v.state is KeyState.ACTIVE for v in views):
         delay = timedelta(seconds=get_settings().jwks_max_age_s + PUBLISH_MARGIN_S)
         key = _new_key(session, alg=alg, now=now, activates_at=now + delay)

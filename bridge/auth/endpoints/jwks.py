@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, FastAPI, Request, Response, status
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from bridge.auth import jwk, signing_keys
-from bridge.auth.dependencies import AUTH_PREFIX, AdminDep
+from bridge.auth.dependencies import AUTH_PREFIX, AdminDep, TransactionsDep
+from bridge.auth.jwks_cache import JwksCache, Published
 from bridge.auth.schemas import KeyRead, KeyRotate
+from bridge.auth.sign_in import Transactions
+from bridge.config import get_settings
 from bridge.deps import SessionDep, SettingsDep
 
 JWKS_PATH = f"{AUTH_PREFIX}/jwks.json"
@@ -21,17 +24,31 @@ public = APIRouter(tags=["auth"])
 admin = APIRouter(prefix=AUTH_PREFIX, tags=["auth admin"])
 
 
+def _cache(app: FastAPI) -> JwksCache:
+    cache = getattr(app.state, "jwks_cache", None)
+    if cache is None:
+        cache = app.state.jwks_cache = JwksCache()
+    return cache
+
+
+def _rebuild(cache: JwksCache, transactions: Transactions) -> Published:
+    with transactions() as session:
+        return cache.rebuild(session)
+
+
 @public.get(JWKS_PATH)
-def jwks(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+async def jwks(request: Request, transactions: TransactionsDep) -> Response:
     """The public signing keys (next, active, retired-but-needed), with a strong ETag."""
-    body = jwk.jwks_document(signing_keys.published_jwks(session))
-    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
-    headers = {"Cache-Control": f"public, max-age={settings.jwks_max_age_s}", "ETag": etag}
-    presented = request.headers.get("if-none-match", "")
-    tags = {tag.strip().removeprefix("W/") for tag in presented.split(",")}
-    if etag in tags or "*" in tags:
+    # Async and from memory: no thread, no connection, unless the keys must be read again.
+    cache = _cache(request.app)
+    published = cache.current()
+    if published is None:
+        published = await run_in_threadpool(_rebuild, cache, transactions)
+    headers = {"Cache-Control": f"public, max-age={get_settings().jwks_max_age_s}",
+               "ETag": published.etag}
+    if published.matches(request.headers.get("if-none-match", "")):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
+    return Response(published.body, media_type="application/json", headers=headers)
 
 
 @public.get("/.well-known/openid-configuration")
