@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from bridge.moodle import MoodleClient, MoodleWSException
-from tests.fakes.moodle import QUIZ_EVENT, FakeMoodle
-from tests.fakes.moodle_quiz import MAX_RESPONSE_BYTES
+from tests.fakes.moodle import QUIZ_EVENT, REPO, FakeMoodle
+from tests.fakes.moodle_quiz import MAX_QUESTIONS, MAX_RESPONSE_BYTES, MESSAGES
+
+PLUGIN = REPO / "moodle_plugin" / "local" / "bridge"
 
 STUDENT = 5
 CODE_1 = "def squares(n):\r\n    return [i * i for i in range(n)]\r\n"
@@ -208,3 +211,36 @@ def test_quiz_notification_body_matches_the_plugin(quiz_moodle: FakeMoodle) -> N
                             "question", "exercise_yaml"]
     assert upload["question"] == {"question_bank_entry_id": 102, "question_id": 12,
                                   "idnumber": None, "name": "Question 12"}
+
+
+def php_keys(function: str, part: str) -> set[str]:
+    """The keys a plugin function declares in execute_parameters or execute_returns."""
+    text = (PLUGIN / "classes" / "external" / f"{function}.php").read_text()
+    section = text[text.index(f"function {part}"):]
+    section = section[:section.index("\n    }\n")]
+    return set(re.findall(r"'(\w+)' => new external_\w+", section))
+
+
+def test_stand_in_answers_with_the_plugins_declared_keys(moodle: MoodleClient,
+                                                         quiz_moodle: FakeMoodle) -> None:
+    attempt_id = finished(quiz_moodle)
+    data = responses(moodle, attempt_id)
+    assert set(data) | set(data["questions"][0]) == \
+        php_keys("get_attempt_responses", "execute_returns")
+    assert set(grade(moodle, attempt_id, 1, 5, 3)) == php_keys("save_question_grade",
+                                                                "execute_returns")
+    assert php_keys("save_question_grade", "execute_parameters") == {
+        "attemptid", "slot", "mark", "comment", "commentformat", "sequencecheck"}
+    assert php_keys("get_attempt_responses", "execute_parameters") == {"attemptid"}
+
+
+def test_stand_in_errors_carry_the_plugins_strings() -> None:
+    lang = (PLUGIN / "lang" / "en" / "local_bridge.php").read_text()
+    strings = {k: v.replace("\\'", "'") for k, v in
+               re.findall(r"^\$string\['(\w+)'\] = '((?:[^'\\]|\\.)*)';$", lang, re.M)}
+    for code, message in MESSAGES.items():
+        assert re.sub(r"\{\$a\}", "{}", strings[code]) == message, code
+    limits = (PLUGIN / "classes" / "external" / "get_attempt_responses.php").read_text()
+    assert f"MAX_QUESTIONS = {MAX_QUESTIONS};" in limits
+    assert f"MAX_BYTES = {MAX_RESPONSE_BYTES};" in (PLUGIN / "classes" / "quiz_response.php"
+                                                    ).read_text()
