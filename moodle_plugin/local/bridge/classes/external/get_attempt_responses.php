@@ -103,7 +103,7 @@ class get_attempt_responses extends external_api {
                 'slot' => $slot,
                 'questionid' => $questionid,
                 'questionbankentryid' => $entryid,
-                'qtype' => (string) $qa->get_question(false)->get_type_name(),
+                'qtype' => (string) $qa->get_question(false)->qtype->name(),
                 'maxmark' => $maxmark,
                 'response' => $response->text,
                 'responseformat' => $response->format,
