@@ -167,6 +167,9 @@ def test_unfinished_preview_unknown_and_forbidden_attempts(moodle: MoodleClient,
     in_progress = quiz_moodle.add_quiz_attempt(1, STUDENT, {1: CODE_1}, state="inprogress")
     preview = quiz_moodle.add_quiz_attempt(1, 2, {1: CODE_1}, preview=True)
     assert errorcode(in_progress.id) == "attemptnotfinished"
+    # Moodle 5.0: submitted, its questions not finished by process_grade_submission() yet.
+    not_graded = quiz_moodle.add_quiz_attempt(1, STUDENT, {1: CODE_1}, state="submitted")
+    assert errorcode(not_graded.id) == "attemptnotfinished"
     assert errorcode(preview.id) == "attemptnotfinished"
     assert errorcode(999) == "invalidrecord"
     attempt_id = finished(quiz_moodle)
