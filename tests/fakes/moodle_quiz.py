@@ -149,6 +149,42 @@ def manual_state(fraction: float | None) -> str:
     return "mangrpartial"
 
 
+def step_fraction(step: dict[str, Any]) -> float | None:
+    """The fraction a manual-grade step (as question_grading::steps_of() builds it) gave."""
+    mark, maxmark = step.get("mark"), float(step.get("maxmark") or 0)
+    if mark is None or not _FLOAT.fullmatch(str(mark)) or maxmark <= 0:
+        return None
+    return float(mark) / maxmark
+
+
+def decide(steps: list[dict[str, Any]], current: int, expected: int, mark: float,
+           maxmark: float, comment: str, commentformat: int, userid: int) -> str:
+    """question_grading::decide(): "unchanged" for a repeat of the caller's own last grade,
+    "stale" for an old sequence check, else "save"."""
+    last = steps[-1] if steps else None
+    if last is not None and last["comment"] is not None and last["userid"] == userid \
+            and last["comment"] == comment and int(last["commentformat"] or 0) == commentformat \
+            and (fraction := step_fraction(last)) is not None and maxmark > 0 \
+            and abs(fraction - mark / maxmark) < FRACTION_TOLERANCE:
+        return "unchanged"
+    if expected >= 0 and expected != current:
+        return "stale"
+    return "save"
+
+
+def steps_of(qa: FakeQuestionAttempt) -> list[dict[str, Any]]:
+    """A question attempt's steps as the plugin reads them (behaviour variables as strings)."""
+    def text(value: object) -> str | None:
+        if value is None:
+            return None
+        return format(value, "g") if isinstance(value, float) else str(value)
+
+    return [{"userid": s.userid, "timecreated": s.timecreated, "state": s.state,
+             "comment": s.comment, "commentformat": text(s.commentformat),
+             "mark": text(s.mark) if s.comment is not None else None,
+             "maxmark": text(s.maxmark) if s.comment is not None else None} for s in qa.steps]
+
+
 def int_param(params: dict[str, Any], name: str, default: int | None = None) -> int:
     """PARAM_INT as validate_parameters() reads it; ValueError becomes invalidparameter."""
     raw = params.get(name)
@@ -314,15 +350,12 @@ class QuizSite:
         maxmark = qa.question.maxmark
         if maxmark <= 0 or not -FRACTION_TOLERANCE <= mark / maxmark <= 1 + FRACTION_TOLERANCE:
             return plugin_error("markoutofrange", f"{maxmark:.2f}")
-        last = qa.steps[-1]
-        repeat = (last.comment is not None and last.userid == caller
-                  and last.comment == comment and last.commentformat == commentformat
-                  and (f := last.fraction()) is not None
-                  and abs(f - mark / maxmark) < FRACTION_TOLERANCE)
-        if not repeat and expected >= 0 and expected != qa.sequencecheck:
+        decision = decide(steps_of(qa), qa.sequencecheck, expected, mark, maxmark, comment,
+                          commentformat, caller)
+        if decision == "stale":
             return plugin_error("questionchanged")
-        changed = not repeat and self.manual_grade(attempt, slot, mark, comment, commentformat,
-                                                   caller)
+        changed = decision == "save" and self.manual_grade(attempt, slot, mark, comment,
+                                                           commentformat, caller)
         return {"attemptid": attempt.id, "slot": slot, "state": qa.state,
                 "mark": qa.mark() or 0.0, "maxmark": maxmark, "sumgrades": attempt.sumgrades(),
                 "sequencecheck": qa.sequencecheck, "changed": changed, "warnings": []}

@@ -18,7 +18,7 @@ import pytest
 
 from bridge.moodle import MoodleClient, MoodleWSException
 from tests.fakes.moodle import QUIZ_EVENT, REPO, FakeMoodle
-from tests.fakes.moodle_quiz import MAX_QUESTIONS, MAX_RESPONSE_BYTES, MESSAGES
+from tests.fakes.moodle_quiz import MAX_QUESTIONS, MAX_RESPONSE_BYTES, MESSAGES, decide
 
 PLUGIN = REPO / "moodle_plugin" / "local" / "bridge"
 
@@ -247,3 +247,15 @@ def test_stand_in_errors_carry_the_plugins_strings() -> None:
     assert f"MAX_QUESTIONS = {MAX_QUESTIONS};" in limits
     assert f"MAX_BYTES = {MAX_RESPONSE_BYTES};" in (PLUGIN / "classes" / "quiz_response.php"
                                                     ).read_text()
+
+
+SHARED_CASES = json.loads((PLUGIN / "tests" / "fixtures" / "question_grading_cases.json"
+                           ).read_text())["cases"]
+
+
+@pytest.mark.parametrize("case", SHARED_CASES, ids=[c["name"] for c in SHARED_CASES])
+def test_stand_in_decides_as_the_plugin(case: dict[str, Any]) -> None:
+    # The same cases question_grading_test.php runs against question_grading::decide().
+    assert decide(case["steps"], case["current"], case["expected"], case["mark"],
+                  case["maxmark"], case["comment"], case["commentformat"],
+                  case["userid"]) == case["decision"]

@@ -101,6 +101,39 @@ final class question_grading_test extends \PHPUnit\Framework\TestCase {
     }
 
     /**
+     * The cases the Moodle stand-in is checked against too (fixtures/question_grading_cases.json).
+     *
+     * @return array
+     */
+    public static function shared_cases(): array {
+        $json = file_get_contents(__DIR__ . '/fixtures/question_grading_cases.json');
+        $cases = [];
+        foreach (json_decode($json, true, 32, JSON_THROW_ON_ERROR)['cases'] as $case) {
+            $cases[$case['name']] = [$case];
+        }
+        return $cases;
+    }
+
+    /**
+     * Each shared case gets its decision.
+     *
+     * @dataProvider shared_cases
+     * @param array $case steps, the grade sent and the expected decision
+     */
+    public function test_shared_case(array $case): void {
+        $this->assertSame($case['decision'], question_grading::decide(
+            $case['steps'],
+            $case['current'],
+            $case['expected'],
+            (float) $case['mark'],
+            (float) $case['maxmark'],
+            $case['comment'],
+            $case['commentformat'],
+            $case['userid']
+        ));
+    }
+
+    /**
      * A first grade with the sequence check read is saved; without a check too.
      */
     public function test_save(): void {
