@@ -9,7 +9,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 LOCKS := requirements.lock requirements-dev.lock
 
-.PHONY: run test stack-test venv lock docker images lint bench clean
+.PHONY: run test stack-test e2e venv lock docker images lint bench clean
 
 # One venv for `make run` and `make test`, installed from the lock files alone (every package
 # pinned and its hash checked), then the project itself without dependencies; reinstalled when
@@ -56,6 +56,14 @@ test: venv
 stack-test: venv docker
 	scripts/stack-images.sh >/dev/null
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest -p no:cacheprovider tests/stack
+
+# The load-and-fault harness (issue 14, tests/e2e/harness): every service a process of its own
+# (a PostgreSQL cluster and Redis of its own, the bridge behind Caddy), exam bursts with 1, 2
+# and 4 grading workers, then one run per fault; prints latencies, throughput, recovery, memory.
+# E2E_ARGS=--quick for the short form; E2E_ARGS=--docker-restart also restarts the engine.
+e2e: images
+	.ci/services.sh test
+	$(BIN)/python -m tests.e2e.harness $(E2E_ARGS)
 
 lint: venv
 	$(BIN)/ruff check bridge grader tests

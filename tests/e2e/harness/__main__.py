@@ -22,7 +22,7 @@ FAULT_ORDER = ("grading-worker-kill", "moodle-worker-kill", "redis-restart", "po
 
 def plan_runs(args: argparse.Namespace) -> list[RunSpec]:
     """The runs of the chosen mode."""
-    ports = Ports(base=args.port_base, redis=args.redis_port)
+    ports = Ports.find_free(args.port_base, args.redis_port)
     if args.quick:
         return [RunSpec("quick", submissions=args.submissions or 20, window_s=8,
                         fault=args.fault or "grading-worker-kill", timeout_s=240, ports=ports,

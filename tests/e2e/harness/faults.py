@@ -28,7 +28,7 @@ def _grading_worker_mid_grade(stack: Stack) -> str:
     def busy() -> str | None:
         with engine.connect() as connection:
             owners = connection.execute(sa.text(
-                "SELECT lease_owner FROM submissions WHERE status = 'grading' "
+                "SELECT lease_owner FROM submissions WHERE status = 'running' "
                 "AND lease_owner IS NOT NULL")).scalars().all()
         pids = {int(owner.split(":")[1]) for owner in owners}
         for name, service in stack.services.items():

@@ -18,8 +18,12 @@ from tests.e2e.harness.programs import plan
 from tests.e2e.harness.services import Sampler
 from tests.e2e.harness.stack import Ports, Stack, Tuning
 
-RETRY_METRIC = re.compile(r"^(\w*(?:retr|parked|grader_tasks_total)\w*)(\{[^}]*\})? (\S+)$",
-                          re.MULTILINE)
+# What shows the faults and the retries: delivery retries, parked deliveries, task outcomes,
+# sandbox kills, and every intake answer that made the plugin try again.
+RETRY_METRIC = re.compile(
+    r"^((?:bridge_delivery_retries|bridge_deliveries_parked|grader_tasks|"
+    r"grader_sandbox_failures)\w*|bridge_http_requests_total(?=\{[^}]*intake[^}]*status=\"[45]))"
+    r"(\{[^}]*\})? (\S+)$", re.MULTILINE)
 
 
 @dataclass
@@ -45,6 +49,7 @@ class RunResult:
     retries: list[str]
     fault_note: str = ""
     recovery_s: float | None = None
+    resumed_s: float | None = None
     stuck: list[str] = field(default_factory=list)
     folder: Path | None = None
 
@@ -108,19 +113,22 @@ def execute(spec: RunSpec) -> RunResult:
                 if fault.error is not None:
                     raise fault.error
             figures = burst.figures(stack, sent, verdict)
-            retries = [m.group(0) for text in stack.metrics().values()
+            retries = [f"{name}: {m.group(0)}" for name, text in stack.metrics().items()
                        for m in RETRY_METRIC.finditer(text) if float(m.group(3)) > 0]
-        recovery = None
+        recovery = resumed = None
         if fault is not None and fault.cleared_at:
             after = [at for times in verdict.received.values() for at in times
                      if at >= fault.cleared_at]
-            recovery = min(after) - fault.cleared_at if after else None
+            resumed = min(after) - fault.cleared_at if after else None
+            # Recovered: every grade is in Moodle; measured from the moment the fault cleared.
+            recovery = max(0.0, verdict.last_delivered_at - fault.cleared_at) \
+                if not verdict.lost else None
         stuck = [] if verdict.ok else [str(row) for row in burst.stuck_items(stack)[:20]]
         memory = {name: service.peak_rss / 2**20 for name, service in stack.services.items()}
         if stack.postgres is not None:
             memory["postgres"] = stack.postgres.peak_rss / 2**20
         return RunResult(spec, verdict, figures, memory, retries,
-                         fault.note if fault else "", recovery, stuck, folder)
+                         fault.note if fault else "", recovery, resumed, stuck, folder)
     finally:
         stack.stop()
         if not spec.keep:
@@ -143,12 +151,13 @@ def describe(result: RunResult) -> str:
              f"   submit->delivered p50 {f['deliver_p50_s']:.1f} s  p95 {f['deliver_p95_s']:.1f}"
              f" s  p99 {f['deliver_p99_s']:.1f} s"]
     if spec.fault:
-        recovery = "never" if result.recovery_s is None else f"{result.recovery_s:.1f} s"
-        lines.append(f"   recovery (fault cleared -> next grade delivered): {recovery}")
+        def seconds(value: float | None) -> str:
+            return "never" if value is None else f"{value:.1f} s"
+        lines.append(f"   fault cleared -> next grade delivered {seconds(result.resumed_s)}, "
+                     f"-> every grade delivered (recovery) {seconds(result.recovery_s)}")
     lines.append("   peak RSS MB: " + ", ".join(f"{name} {mb:.0f}"
                                                  for name, mb in result.memory_mb.items()))
-    if result.retries:
-        lines.append("   metrics: " + "; ".join(result.retries))
+    lines += [f"   metric {line}" for line in result.retries]
     for problem in (v.lost[:10] + v.wrong[:10] + v.conflicting[:10]):
         lines.append(f"   ! {problem}")
     for row in result.stuck:

@@ -22,7 +22,9 @@ import httpx
 
 from tests.support import REPO, wait_until
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+# Debian's layout; the newest installed major version, as .ci/services.sh picks it.
+PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name),
+             default=Path("/usr/lib/postgresql/15/bin"))
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 

@@ -7,6 +7,7 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,26 @@ class Ports:
 
     def grading_metrics(self, index: int) -> int:
         return self.base + 10 + index
+
+    def all(self) -> list[int]:
+        """Every port a stack of up to ten grading workers listens on."""
+        return [self.redis, *range(self.base, self.base + 5), *range(self.base + 10,
+                                                                     self.base + 20)]
+
+    @classmethod
+    def find_free(cls, base: int = 18400, redis: int = 6396) -> Ports:
+        """The first set of ports, from `base` and `redis` on, that nothing listens on."""
+        for offset in range(50):
+            ports = cls(base=base + 20 * offset, redis=redis + offset)
+            if all(port_free(port) for port in ports.all()):
+                return ports
+        raise RuntimeError(f"no free ports from {base} and {redis}")
+
+
+def port_free(port: int) -> bool:
+    """Whether nothing listens on 127.0.0.1:`port`."""
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
 @dataclass
@@ -112,6 +133,10 @@ class Stack:
     def start(self) -> Stack:
         """Start everything, in dependency order, each ready before the next."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        taken = [port for port in self.ports.all() if not port_free(port)]
+        if taken:
+            # A probe would otherwise find someone else's server and the run would use it.
+            raise RuntimeError(f"ports in use already: {taken} (choose --port-base/--redis-port)")
         self.postgres = Postgres(self.folder / "postgres", self.ports.postgres).start()
         base = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST"))}
         self._add("redis", ["redis-server", "--bind", "127.0.0.1", "--port",
@@ -225,8 +250,6 @@ class Stack:
 
 
 def _redis_ping(port: int) -> bytes:
-    import socket
-
     with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
         sock.sendall(b"PING\r\n")
         return sock.recv(64)
