@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
         "--forwarded-allow-ips", default=os.environ.get("FORWARDED_ALLOW_IPS", ""),
         help="comma-separated proxy addresses, networks or host names whose X-Forwarded-For "
              "is believed (default: $FORWARDED_ALLOW_IPS, else none)")
+    serve.add_argument(
+        "--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")),
+        help="API processes (default: $WEB_CONCURRENCY, else 1); compose runs one per core")
     serve.add_argument("--no-access-log", action="store_true",
                        help="leave request logging to the bridge's own access log")
     commands.add_parser("migrate", help="bring the database schema to head, publish a key")
@@ -42,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         return _keys(args.keys_command, getattr(args, "alg", None))
     if args.command == "serve":
         _migrate()
-        _serve(args.host, args.port, args.forwarded_allow_ips, access_log=not args.no_access_log)
+        _serve(args.host, args.port, args.forwarded_allow_ips, access_log=not args.no_access_log,
+               workers=max(1, args.workers))
         return 0
     return 2
 
@@ -58,20 +63,30 @@ def _migrate() -> None:
         signing_keys.ensure_signing_key(session)
 
 
-def _serve(host: str, port: int, forwarded_allow_ips: str, *, access_log: bool) -> None:
-    import uvicorn
-
+def served_app() -> Any:
+    """The app as `bridge serve` runs it: behind $FORWARDED_ALLOW_IPS's proxies, if any."""
     from bridge.app import app
     from bridge.forwarded import ForwardedHeadersMiddleware, TrustedProxies
 
-    trusted = TrustedProxies.parse(forwarded_allow_ips)
+    trusted = TrustedProxies.parse(os.environ.get("FORWARDED_ALLOW_IPS", ""))
     # uvicorn's own proxy handling is off: it would trust 127.0.0.1 (any local client) by
     # default and cannot follow a proxy's host name.
-    served = ForwardedHeadersMiddleware(app, trusted) if trusted else app
-    # log_config=None: the app configured logging when it was imported above; uvicorn's own
-    # configuration would put its plain handlers back in front of the bridge's JSON or text.
-    uvicorn.run(served, host=host, port=port, proxy_headers=False, server_header=False,
-                access_log=access_log, log_config=None)
+    return ForwardedHeadersMiddleware(app, trusted) if trusted else app
+
+
+def _serve(host: str, port: int, forwarded_allow_ips: str, *, access_log: bool,
+           workers: int) -> None:
+    import uvicorn
+
+    # Read by served_app here and in every worker process uvicorn spawns.
+    os.environ["FORWARDED_ALLOW_IPS"] = forwarded_allow_ips
+    # Several workers need the app by name (each process imports it); caches and the hashing
+    # slots are then per process. log_config=None: the app configures logging when imported;
+    # uvicorn's own configuration would put its plain handlers in front of the bridge's.
+    target: Any = "bridge.cli:served_app" if workers > 1 else served_app()
+    uvicorn.run(target, factory=workers > 1, workers=workers, host=host, port=port,
+                proxy_headers=False, server_header=False, access_log=access_log,
+                log_config=None)
 
 
 def _keys(command: str, alg: str | None) -> int:

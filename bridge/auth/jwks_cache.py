@@ -1,8 +1,9 @@
-"""The published JWKS, served from memory: rebuilt when keys change, not on every request.
+"""The signing keys and the published JWKS from memory: read again when keys change.
 
-Verifiers (auth_jwtsso) fetch the JWKS on every cache expiry and on every unknown kid, so at
-exam start it is asked for as often as the liveness route. Each API process keeps the
-serialised document and its ETag; it is rebuilt when this process changes a key
+Verifiers (auth_jwtsso) fetch the JWKS on every cache expiry and on every unknown kid, and
+every student entering Moodle has a token minted, so at exam start both are asked for as often
+as the liveness route. Each API process keeps the stored keys (public and encrypted halves),
+the serialised document and its ETag; they are read again when this process changes a key
 (signing_keys.keys_generation), when a retired key's publication ends, and at most REFRESH_S
 after it was read, which is how a key published by another process (another worker, `bridge
 keys rotate`) appears. REFRESH_S stays well below signing_keys.PUBLISH_MARGIN_S: a new key is
@@ -13,12 +14,15 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from bridge.auth import jwk, signing_keys
+from bridge.auth.models import SigningKey
+from bridge.auth.repository import SigningKeyRepository
 from bridge.db import utcnow
 
 REFRESH_S = 10.0
@@ -27,8 +31,9 @@ assert REFRESH_S * 3 < signing_keys.PUBLISH_MARGIN_S
 
 @dataclass(frozen=True)
 class Published:
-    """One serialised JWKS, its strong ETag, and until when this process may serve it."""
+    """The stored keys, their JWKS and its strong ETag, and until when they may be used."""
 
+    keys: Sequence[SigningKey]  # detached copies: no session, safe to share between threads
     body: bytes
     etag: str
     generation: int
@@ -41,7 +46,7 @@ class Published:
 
 
 class JwksCache:
-    """The JWKS of one app (one process); `current()` is None when it must be rebuilt."""
+    """The keys of one app (one process); `current()` is None when they must be read again."""
 
     def __init__(self) -> None:
         self._published: Published | None = None
@@ -58,11 +63,27 @@ class JwksCache:
         """Read the keys and keep the document until keys change or REFRESH_S passes."""
         generation = signing_keys.keys_generation()  # before reading: a change meanwhile wins
         now = now or utcnow()
-        views = [v for v in signing_keys.list_keys(session, now=now) if v.published(now)]
+        keys = [_copy(key) for key in SigningKeyRepository(session).all()]
+        views = [v for v in signing_keys.key_states(keys, now=now) if v.published(now)]
         body = jwk.jwks_document([v.key.public_jwk for v in views])
         lifetime = min([REFRESH_S] + [(v.unpublish_at - now).total_seconds() for v in views
                                       if v.unpublish_at is not None])
-        published = Published(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"', generation,
-                              time.monotonic() + max(0.0, lifetime))
+        published = Published(keys, body, f'"{hashlib.sha256(body).hexdigest()[:32]}"',
+                              generation, time.monotonic() + max(0.0, lifetime))
         self._published = published
         return published
+
+
+def _copy(key: SigningKey) -> SigningKey:
+    return SigningKey(kid=key.kid, alg=key.alg, public_jwk=dict(key.public_jwk),
+                      private_key_encrypted=bytes(key.private_key_encrypted),
+                      created_at=key.created_at, activates_at=key.activates_at)
+
+
+def for_app(app: object) -> JwksCache:
+    """The cache of one application (tests make an app per test, each on its own data)."""
+    state = app.state  # type: ignore[attr-defined]
+    cache = getattr(state, "jwks_cache", None)
+    if cache is None:
+        cache = state.jwks_cache = JwksCache()
+    return cache

@@ -161,12 +161,16 @@ def published_jwks(session: Session, *, now: datetime | None = None) -> list[dic
     return [v.key.public_jwk for v in list_keys(session, now=now) if v.published(now)]
 
 
-def active_key(session: Session, *,
-               now: datetime | None = None) -> tuple[SigningKey, jwk.PrivateKey]:
-    """The signing key and its decrypted private half, creating the first key if none signs."""
+def active_key(session: Session, *, now: datetime | None = None,
+               stored: Sequence[SigningKey] | None = None) -> tuple[SigningKey, jwk.PrivateKey]:
+    """The signing key and its decrypted private half, creating the first key if none signs.
+
+    `stored`: the keys as a cache read them (jwks_cache), instead of reading them now.
+    """
     now = now or utcnow()
     settings = get_settings()
-    views = list_keys(session, now=now)
+    views = key_states(SigningKeyRepository(session).all() if stored is None else stored,
+                       now=now)
     active = next((v.key for v in views if v.state is KeyState.ACTIVE), None)
     if active is None:
         active = rotate_keys(session, now=now).key
@@ -185,13 +189,14 @@ def active_key(session: Session, *,
 
 
 def mint_moodle_token(session: Session, *, account: Account, course_id: int | None = None,
-                      now: datetime | None = None) -> str:
+                      now: datetime | None = None,
+                      stored: Sequence[SigningKey] | None = None) -> str:
     """A single-use login token for auth_jwtsso: signed by the active key, valid ≤ 60 s."""
     if account.status is not AccountStatus.ACTIVE:
         raise AccountSuspended()
     settings = get_settings()
     now = now or utcnow()
-    key, private = active_key(session, now=now)
+    key, private = active_key(session, now=now, stored=stored)
     issued = int(now.timestamp())
     claims: dict[str, Any] = {
         "iss": settings.jwt_issuer,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response, status
+from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from bridge.auth import jwk, signing_keys
+from bridge.auth import jwk, jwks_cache, signing_keys
 from bridge.auth.dependencies import AUTH_PREFIX, AdminDep, TransactionsDep
 from bridge.auth.jwks_cache import JwksCache, Published
 from bridge.auth.schemas import KeyRead, KeyRotate
@@ -24,13 +24,6 @@ public = APIRouter(tags=["auth"])
 admin = APIRouter(prefix=AUTH_PREFIX, tags=["auth admin"])
 
 
-def _cache(app: FastAPI) -> JwksCache:
-    cache = getattr(app.state, "jwks_cache", None)
-    if cache is None:
-        cache = app.state.jwks_cache = JwksCache()
-    return cache
-
-
 def _rebuild(cache: JwksCache, transactions: Transactions) -> Published:
     with transactions() as session:
         return cache.rebuild(session)
@@ -40,7 +33,7 @@ def _rebuild(cache: JwksCache, transactions: Transactions) -> Published:
 async def jwks(request: Request, transactions: TransactionsDep) -> Response:
     """The public signing keys (next, active, retired-but-needed), with a strong ETag."""
     # Async and from memory: no thread, no connection, unless the keys must be read again.
-    cache = _cache(request.app)
+    cache = jwks_cache.for_app(request.app)
     published = cache.current()
     if published is None:
         published = await run_in_threadpool(_rebuild, cache, transactions)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 
-from bridge.auth import pages, signing_keys
+from bridge.auth import jwks_cache, pages, signing_keys
 from bridge.auth.dependencies import AUTH_PREFIX, BrowserAccount, cross_site
 from bridge.deps import SessionDep, SettingsDep
 
@@ -34,7 +34,10 @@ def enter_moodle(request: Request, account: BrowserAccount, session: SessionDep,
         raise HTTPException(status.HTTP_403_FORBIDDEN,
                             "entering Moodle by POST must start on the bridge's own pages")
     try:
-        token = signing_keys.mint_moodle_token(session, account=account, course_id=course)
+        keys = jwks_cache.for_app(request.app)
+        published = keys.current() or keys.rebuild(session)
+        token = signing_keys.mint_moodle_token(session, account=account, course_id=course,
+                                               stored=published.keys)
     except signing_keys.KeyUnavailable:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
                             "single sign-on is unavailable: no usable signing key") from None

@@ -89,3 +89,17 @@ def test_trusted_proxies_parse_addresses_networks_and_names() -> None:
     assert trusted.trusts("127.0.0.1")  # localhost, looked up
     assert not trusted.trusts("10.0.0.6") and not trusted.trusts("not-an-ip")
     assert not TrustedProxies.parse("no-such-host.invalid").trusts("127.0.0.1")
+
+
+def test_serve_runs_several_api_processes_that_agree(deployment: sa.Engine) -> None:
+    """`bridge serve --workers 2` (compose: WEB_CONCURRENCY): the same JWKS and limits."""
+    recorded_addresses(deployment)
+    with serving(SCRATCH_URL, WEB_CONCURRENCY="2", FORWARDED_ALLOW_IPS="127.0.0.1") as base:
+        with httpx.Client(base_url=base, timeout=10) as client:
+            # New connections are spread over the processes; every one serves the same bytes.
+            etags = {httpx.get(f"{base}/api/v1/auth/jwks.json", timeout=10).headers["etag"]
+                     for _ in range(20)}
+            assert len(etags) == 1
+            assert client.get("/healthz").status_code == 200
+        assert fail_sign_in(base, SPOOFED) == 401  # the trusted proxy reaches the workers
+    assert recorded_addresses(deployment) == [SPOOFED]
