@@ -31,6 +31,8 @@ def plan_runs(args: argparse.Namespace) -> list[RunSpec]:
     count = args.submissions or 300
     runs = [RunSpec(f"scale-{n}", submissions=count, window_s=30, grading_workers=n,
                     timeout_s=1800, ports=ports) for n in (1, 2, 4)]
+    runs.append(RunSpec("second-host", submissions=count, window_s=30, grading_workers=1,
+                        remote_workers=1, timeout_s=1800, ports=ports))
     faults = list(FAULT_ORDER) + (["docker-restart"] if args.docker_restart else [])
     runs += [RunSpec(f"fault-{name}", submissions=count, window_s=30, fault=name,
                      fault_duration_s=120, timeout_s=1800, ports=ports) for name in faults]

@@ -32,6 +32,7 @@ class RunSpec:
     submissions: int = 20
     window_s: float = 10.0
     grading_workers: int = 2
+    remote_workers: int = 0
     fault: str | None = None
     fault_duration_s: float = 20.0
     timeout_s: float = 600.0
@@ -97,7 +98,7 @@ def execute(spec: RunSpec) -> RunResult:
     """Start a stack, run the burst (and the fault), check, measure, stop."""
     folder = Path(tempfile.mkdtemp(prefix=f"e2e-{spec.name}-"))
     stack = Stack(folder, ports=spec.ports, tuning=spec.tuning,
-                  grading_workers=spec.grading_workers)
+                  grading_workers=spec.grading_workers, remote_workers=spec.remote_workers)
     try:
         stack.start()
         tracked = [*stack.services.values(), stack.postgres]
@@ -139,7 +140,8 @@ def describe(result: RunResult) -> str:
     """The run's figures and verdict, as printed."""
     spec, v, f = result.spec, result.verdict, result.figures
     lines = [f"== {spec.name}: {spec.submissions} submissions in {spec.window_s:.0f} s, "
-             f"{spec.grading_workers} grading worker(s), fault: {spec.fault or 'none'}"
+             f"{spec.grading_workers} grading worker(s)"
+             f"{f' + {spec.remote_workers} on a second host' if spec.remote_workers else ''}, fault: {spec.fault or 'none'}"
              f"{' (' + result.fault_note + ')' if result.fault_note else ''}",
              f"   delivered {v.delivered}/{v.expected}, lost {len(v.lost)}, wrong grade "
              f"{len(v.wrong)}, conflicting duplicates {len(v.conflicting)}, same-grade repeats "

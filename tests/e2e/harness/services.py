@@ -126,8 +126,10 @@ class Service:
 class Postgres:
     """A PostgreSQL cluster of the harness's own, in `folder`, on 127.0.0.1:`port`."""
 
-    def __init__(self, folder: Path, port: int, listen: str = "127.0.0.1") -> None:
+    def __init__(self, folder: Path, port: int, listen: str = "127.0.0.1",
+                 trusted_network: str | None = None) -> None:
         self.folder, self.port, self.listen = folder, port, listen
+        self.trusted_network = trusted_network
         self.data = folder / "pgdata"
         self.log = folder / "postgres.log"
         self.peak_rss = 0
@@ -141,7 +143,7 @@ class Postgres:
         return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else list(argv)
 
     def _pg_ctl(self, *args: str) -> None:
-        options = (f"-p {self.port} -c listen_addresses={self.listen} -k {self.folder} "
+        options = (f"-p {self.port} -c listen_addresses='{self.listen}' -k {self.folder} "
                    "-c max_connections=300 -c shared_buffers=64MB")
         subprocess.run(self._as_owner(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l",
                                       str(self.log), "-w", "-t", "60", "-o", options, *args),
@@ -158,6 +160,9 @@ class Postgres:
             subprocess.run(self._as_owner(str(PG_BIN / "initdb"), "-D", str(self.data),
                                           "-U", "postgres", "-A", "trust", "--no-sync"),
                            check=True, stdout=subprocess.DEVNULL)
+            if self.trusted_network:
+                with open(self.data / "pg_hba.conf", "a") as hba:
+                    hba.write(f"host all all {self.trusted_network} trust\n")
             self._pg_ctl("start")
             subprocess.run(self._as_owner(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p",
                                           str(self.port), "-U", "postgres", "bridge"),

@@ -9,12 +9,14 @@ import secrets
 import shutil
 import socket
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from tests.e2e.harness.netns import WorkerHost
 from tests.e2e.harness.services import Postgres, Service, http_ok, wait_port_free
 from tests.support import grading_env
 
@@ -95,15 +97,20 @@ class Stack:
     ports: Ports = field(default_factory=Ports)
     tuning: Tuning = field(default_factory=Tuning)
     grading_workers: int = 2
+    # Grading workers on a "second host": a network namespace that reaches PostgreSQL, Redis
+    # and the engine only over a veth link.
+    remote_workers: int = 0
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     webhook_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     api_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    redis_password: str = field(default_factory=lambda: secrets.token_hex(16))
     services: dict[str, Service] = field(default_factory=dict)
     postgres: Postgres | None = None
+    host: WorkerHost | None = None
 
     @property
     def broker_url(self) -> str:
-        return f"redis://127.0.0.1:{self.ports.redis}/0"
+        return f"redis://:{self.redis_password}@127.0.0.1:{self.ports.redis}/0"
 
     @property
     def bridge_url(self) -> str:
@@ -137,12 +144,20 @@ class Stack:
         if taken:
             # A probe would otherwise find someone else's server and the run would use it.
             raise RuntimeError(f"ports in use already: {taken} (choose --port-base/--redis-port)")
-        self.postgres = Postgres(self.folder / "postgres", self.ports.postgres).start()
+        listen = ["127.0.0.1"]
+        if self.remote_workers:
+            self.host = WorkerHost(f"e2e{self.ports.base}", self.ports.base % 250).create()
+            listen.append(self.host.host_addr)
+        self.postgres = Postgres(self.folder / "postgres", self.ports.postgres,
+                                 listen=",".join(listen),
+                                 trusted_network=f"{self.host.ns_addr}/32" if self.host else None
+                                 ).start()
         base = {k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "PYTEST"))}
-        self._add("redis", ["redis-server", "--bind", "127.0.0.1", "--port",
+        self._add("redis", ["redis-server", "--bind", *listen, "--port",
                             str(self.ports.redis), "--dir", str(self.folder),
-                            "--appendonly", "yes", "--save", ""], base,
-                  ready=lambda: b"PONG" in _redis_ping(self.ports.redis))
+                            "--appendonly", "yes", "--save", "",
+                            "--requirepass", self.redis_password], base,
+                  ready=lambda: b"PONG" in _redis_ping(self.ports.redis, self.redis_password))
         self._add("standin", [sys.executable, "-m", "tests.fakes.server", "--port",
                               str(self.ports.standin)],
                   base | {"MOODLE_SITE_ID": SITE, "MOODLE_WS_TOKEN": self.token,
@@ -164,6 +179,8 @@ class Stack:
                   ready=http_ok(f"{self.bridge_url}/health/live"))
         for index in range(self.grading_workers):
             self.add_grading_worker(index)
+        if self.host is not None:
+            self._start_remote_workers(self.host)
         self._add("moodle", self._worker_argv("moodle", "moodle@%h", 2),
                   bridge_env | self._metrics_env("moodle", self.ports.moodle_metrics),
                   ready=self._celery_ready("moodle"))
@@ -182,6 +199,16 @@ class Stack:
                                 *self._worker_argv("grading", f"{name}@%h", 1)],
                          worker_env | self._metrics_env(name, self.ports.grading_metrics(index)),
                          ready=self._celery_ready(name))
+
+    def _start_remote_workers(self, host: WorkerHost) -> None:
+        assert self.postgres is not None
+        remote = {"DATABASE_URL": self.postgres.url.replace("127.0.0.1", host.host_addr),
+                  "BROKER_URL": self.broker_url.replace("127.0.0.1", host.host_addr),
+                  "DOCKER_HOST": host.forward_docker(self.ports.base + 5)}
+        for offset in range(self.remote_workers):
+            self.add_grading_worker(self.grading_workers + offset,
+                                    env=grading_env(**(self.core_env() | remote)),
+                                    prefix=host.prefix())
 
     def _worker_argv(self, queue: str, hostname: str, concurrency: int) -> list[str]:
         return [str(BIN / "celery"), "-A", "bridge.worker.app", "worker", "-Q", queue,
@@ -223,6 +250,8 @@ class Stack:
             self.services[name].stop()
         if self.postgres is not None:
             self.postgres.stop()
+        if self.host is not None:
+            self.host.remove()
 
     # -- talking to it -----------------------------------------------------------------------
 
@@ -239,8 +268,8 @@ class Stack:
         texts = {}
         for name, url in [("bridge", f"{self.bridge_url}/metrics"),
                           ("moodle", f"http://127.0.0.1:{self.ports.moodle_metrics}/metrics"),
-                          *[(f"grading-{i}", f"http://127.0.0.1:{self.ports.grading_metrics(i)}")
-                            for i in range(self.grading_workers)]]:
+                          *[(f"grading-{i}", self._grading_metrics_url(i))
+                            for i in range(self.grading_workers + self.remote_workers)]]:
             try:
                 texts[name] = httpx.get(url, timeout=5,
                                         headers={"X-API-Key": self.api_key}).text
@@ -249,7 +278,14 @@ class Stack:
         return texts
 
 
-def _redis_ping(port: int) -> bytes:
+    def _grading_metrics_url(self, index: int) -> str:
+        remote = self.host is not None and index >= self.grading_workers
+        address = self.host.ns_addr if remote and self.host else "127.0.0.1"
+        return f"http://{address}:{self.ports.grading_metrics(index)}/metrics"
+
+
+def _redis_ping(port: int, password: str) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-        sock.sendall(b"PING\r\n")
+        sock.sendall(f"AUTH {password}\r\nPING\r\n".encode())
+        time.sleep(0.05)
         return sock.recv(64)
