@@ -110,6 +110,22 @@ def wait_for_grades(stack: Stack, sent: list[Sent], timeout: float) -> Verdict:
     return check(stack, sent)
 
 
+def notification_summary(stack: Stack) -> str:
+    """How the plugin's notifications went: attempts, answers, the duplicates' answers."""
+    records = stack.control("/notifications")
+    answers: dict[str, int] = defaultdict(int)
+    duplicates: dict[str, int] = defaultdict(int)
+    for record in records:
+        for status in record["statuses"]:
+            answers[str(status)] += 1
+        if "duplicate_status" in record:
+            duplicates[str(record["duplicate_status"])] += 1
+    unacknowledged = sum(1 for r in records if r["acknowledged_at"] is None)
+    return (f"{len(records)} notified, {sum(answers.values())} attempts "
+            f"{dict(sorted(answers.items()))}, unacknowledged {unacknowledged}; "
+            f"duplicates sent {sum(duplicates.values())} answered {dict(sorted(duplicates.items()))}")
+
+
 def graded_times(stack: Stack) -> dict[tuple[int, int, int], float]:
     """When each item's first result was stored, by (user, assignment, attempt)."""
     assert stack.postgres is not None

@@ -48,6 +48,7 @@ class RunResult:
     figures: dict[str, float]
     memory_mb: dict[str, float]
     retries: list[str]
+    notifications: str = ""
     fault_note: str = ""
     recovery_s: float | None = None
     resumed_s: float | None = None
@@ -114,6 +115,7 @@ def execute(spec: RunSpec) -> RunResult:
                 if fault.error is not None:
                     raise fault.error
             figures = burst.figures(stack, sent, verdict)
+            notifications = burst.notification_summary(stack)
             retries = [f"{name}: {m.group(0)}" for name, text in stack.metrics().items()
                        for m in RETRY_METRIC.finditer(text) if float(m.group(3)) > 0]
         recovery = resumed = None
@@ -128,7 +130,7 @@ def execute(spec: RunSpec) -> RunResult:
         memory = {name: service.peak_rss / 2**20 for name, service in stack.services.items()}
         if stack.postgres is not None:
             memory["postgres"] = stack.postgres.peak_rss / 2**20
-        return RunResult(spec, verdict, figures, memory, retries,
+        return RunResult(spec, verdict, figures, memory, retries, notifications,
                          fault.note if fault else "", recovery, resumed, stuck, folder)
     finally:
         stack.stop()
@@ -159,6 +161,7 @@ def describe(result: RunResult) -> str:
                      f"-> every grade delivered (recovery) {seconds(result.recovery_s)}")
     lines.append("   peak RSS MB: " + ", ".join(f"{name} {mb:.0f}"
                                                  for name, mb in result.memory_mb.items()))
+    lines.append(f"   plugin: {result.notifications}")
     lines += [f"   metric {line}" for line in result.retries]
     for problem in (v.lost[:10] + v.wrong[:10] + v.conflicting[:10]):
         lines.append(f"   ! {problem}")
