@@ -245,7 +245,7 @@ def run(args: argparse.Namespace) -> None:
             print(f"{name:34} {rate:8.0f}/s  ({rate / yardstick:5.0%} of liveness "
                   f"{yardstick:.0f}/s)  {figure.summary(status)}")
         for name, rate in _mint_rates(seconds).items():
-            print(f"{'RS256 mint in-process, ' + name:34} {rate:8.0f}/s  (one thread, no HTTP)")
+            print(f"{'RS256 mint, ' + name:34} {rate:8.0f}/s  (in-process, one thread, no HTTP)")
     finally:
         process.terminate()
         process.wait(timeout=30)

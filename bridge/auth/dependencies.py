@@ -95,23 +95,31 @@ def get_current_account(
 CurrentAccount = Annotated[Account, Depends(get_current_account)]
 
 
-def get_browser_account(
+async def get_browser_session(
     request: Request,
-    session: SessionDep,
     authorization: Annotated[str | None, Header()] = None,
     bridge_session: Annotated[str | None, Cookie()] = None,
-) -> Account:
-    """As get_current_account, but a browser without a session is sent to the sign-in page."""
+) -> str | None:
+    """The caller's session token; a browser without one is sent to the sign-in page.
+
+    Read without the database: the route checks it with `account_for` in a transaction of
+    its own, so that no connection waits on a thread while the request waits for one.
+    """
     token = _bearer(authorization) or bridge_session
     if not token and "text/html" in request.headers.get("accept", ""):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         location = f"{SIGN_IN_PAGE}?{urlencode({'next': target})}"
         raise HTTPException(status.HTTP_303_SEE_OTHER, "sign in first",
                             headers={"Location": location})
+    return token
+
+
+BrowserSession = Annotated[str | None, Depends(get_browser_session)]
+
+
+def account_for(session: Session, token: str | None) -> Account:
+    """The active account of a session token; 401 or 403 as get_current_account answers."""
     return _account(session, token)
-
-
-BrowserAccount = Annotated[Account, Depends(get_browser_account)]
 
 
 @dataclass(frozen=True)
