@@ -22,7 +22,11 @@ from docker.errors import ImageNotFound
 from grader.languages import LANGUAGES, LanguageProfile
 
 IMAGE_FILES = Path(__file__).parent / "sandbox" / "image"
-PAYLOAD = ("runner.py", "forkserver.py", "warm.py", "scratch.py", "grader_pytest_report.py")
+PAYLOAD = ("runner.py", "forkserver.py", "warm.py", "scratch.py", "spawn.py", "spawn.c",
+           "grader_pytest_report.py")
+# Images with a compiler build the runner's spawn helper (spawn.c); the others do without it.
+SPAWN_BUILD = ("gcc -O2 -static -nostdlib -ffreestanding -fno-stack-protector "
+               "-o /opt/grader/spawn /opt/grader/spawn.c")
 SUITE = "bookworm"
 MIRROR = os.environ.get("GRADER_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 BUILD_DIR = Path(os.environ.get("GRADER_IMAGE_BUILD_DIR", "var/images"))
@@ -41,6 +45,7 @@ def base_tag(profile: LanguageProfile) -> str:
 def image_tag(profile: LanguageProfile) -> str:
     """`repository:tag` of the runner image: the base plus the runner files."""
     digest = hashlib.sha256(base_tag(profile).encode())
+    digest.update(_build_steps(profile).encode())
     for name in PAYLOAD:
         digest.update((IMAGE_FILES / name).read_bytes())
     return f"{profile.image}:{digest.hexdigest()[:16]}"
@@ -77,7 +82,8 @@ def build_image(
     progress(f"[{profile.name}] adding the runner to {base_tag(profile)} as {tag}")
     context = io.BytesIO()
     with tarfile.open(fileobj=context, mode="w") as archive:
-        dockerfile = f"FROM {base}\nCOPY {' '.join(PAYLOAD)} /opt/grader/\n".encode()
+        dockerfile = (f"FROM {base}\nCOPY {' '.join(PAYLOAD)} /opt/grader/\n"
+                      f"{_build_steps(profile)}").encode()
         info = tarfile.TarInfo("Dockerfile")
         info.size = len(dockerfile)
         archive.addfile(info, io.BytesIO(dockerfile))
@@ -88,6 +94,10 @@ def build_image(
                                    pull=False, network_mode="none")
     progress(f"[{profile.name}] built {tag} ({str(image.id)[:19]})")
     return str(image.id)
+
+
+def _build_steps(profile: LanguageProfile) -> str:
+    return f"RUN {SPAWN_BUILD}\n" if "gcc" in profile.packages else ""
 
 
 def _base_image(client: docker.DockerClient, profile: LanguageProfile,

@@ -9,7 +9,8 @@ so the server's memory holds no test's input, argument or file name, not even as
 and a student's ``gc`` walk or scan of its own memory finds none of the other tests.
 
 The child drops to the step's uid (which nothing else ever ran as), closes every descriptor but
-0, 1 and 2, and then either execs the command (C, gcc, anything not Python) or, for ``python3
+0, 1 and 2, and then either execs the command (anything not Python, in an image without the
+spawn helper: the runner spawns those itself where it can, see spawn.py) or, for ``python3
 [-E] [-s] script|-m module``, runs it in place as ``__main__``: the interpreter start-up is the
 cost it saves. Standard library only: this file is copied into the runner images.
 """
@@ -29,6 +30,7 @@ import sys
 import time
 from typing import Any
 
+import spawn
 import warm
 
 # Imported once here so that a student's `import` of them costs nothing in the child.
@@ -168,10 +170,12 @@ class Server:
     def collect(self, pidfd: int) -> None:
         pid, started = self.children.pop(pidfd)
         os.close(pidfd)
+        alone = spawn.last_pid() == pid  # before the reap, as spawn.Spawned.reap explains
         _, status, usage = os.wait4(pid, 0)
         self.send({
             "op": "exited", "status": status, "wall_s": round(time.monotonic() - started, 4),
             "cpu_s": round(usage.ru_utime + usage.ru_stime, 4), "max_rss_kb": usage.ru_maxrss,
+            "alone": alone,
         })
 
 

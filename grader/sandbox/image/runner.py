@@ -7,11 +7,13 @@ newline and that many bytes of JSON; each answer is framed the same way. Nothing
 travels on any other channel, and no student process ever holds one of these descriptors.
 
 Every step (the compile, then each test) runs under a uid of its own that nothing else in the
-container ever had, as a child of the fork server (forkserver.py), a warm interpreter that
-holds nothing of any job. A test gets a fresh copy of the build directory as its working
-directory, its stdin from a memory file, its own pipes; when it ends, everything its uid left
-(processes, files, IPC objects) is removed before the next test starts, and a job reports
-``clean`` only when that was verified. Expected outputs never enter the sandbox.
+container ever had. A Python program runs as a child of the fork server (forkserver.py), a
+warm interpreter that holds nothing of any job; any other command (gcc, a compiled program)
+is posix_spawned through the static spawn helper (spawn.py, spawn.c) where the image has it.
+A test gets a fresh copy of the build directory as its working directory, its stdin from a
+memory file, its own pipes; when it ends, everything its uid left (processes, files, IPC
+objects) is removed before the next test starts, and a job reports ``clean`` only when that
+was verified. Expected outputs never enter the sandbox.
 
 Standard library only: this file is copied into the runner images.
 """
@@ -23,7 +25,6 @@ import itertools
 import json
 import os
 import select
-import shutil
 import socket
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import scratch
+import spawn
 import warm
 
 MAX_JOB_BYTES = 64 * 1024 * 1024
@@ -52,6 +54,7 @@ class ForkServer:
     def __init__(self, preload: bool) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.preload = preload
+        self.direct = spawn.available()  # exec'd commands skip the fork server
         self.process = subprocess.Popen(
             [*FORKSERVER, str(theirs.fileno()), "preload" if preload else "bare"],
             pass_fds=[theirs.fileno()],
@@ -123,21 +126,40 @@ def child_limits(limits: dict[str, Any], time_s: float) -> dict[str, int]:
 
 
 def run_step(fs: ForkServer, step: dict[str, Any], uid: int, cwd: str,
-             limits: dict[str, Any], time_s: float) -> dict[str, Any]:
-    """Run one step as `uid` in `cwd`; capture capped stdout/stderr and how it ended."""
+             limits: dict[str, Any], time_s: float) -> tuple[dict[str, Any], bool]:
+    """Run one step as `uid` in `cwd`; capture capped stdout/stderr and how it ended.
+
+    Also returns whether the step's process was alone: no process at all was started after it
+    (so the step left no process). A Python program runs in a child of the warm fork server;
+    anything else (gcc, a compiled program) is spawned directly through the spawn helper.
+    """
     cap = limits["output_bytes"]
     env = dict(STUDENT_ENV, HOME=cwd, TMPDIR="/tmp", **(step.get("env") or {}))
-    spec = json.dumps({"argv": step["argv"], "env": env, "cwd": cwd}).encode()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
-    passed = [memory_file("stdin", base64.b64decode(step.get("stdin", ""))), out_w, err_w,
-              memory_file("spec", spec)]
+    stdin = memory_file("stdin", base64.b64decode(step.get("stdin", "")))
     started = time.monotonic()
+    child: spawn.Spawned | None = None
     try:
-        fs.send({"op": "run", "uid": uid, "limits": child_limits(limits, time_s)}, passed)
+        if fs.direct and warm.python_plan(step["argv"]) is None:
+            child = spawn.Spawned(step["argv"], env, uid, cwd, child_limits(limits, time_s),
+                                  (stdin, out_w, err_w))
+        else:
+            spec = memory_file("spec", json.dumps({"argv": step["argv"], "env": env,
+                                                   "cwd": cwd}).encode())
+            try:
+                fs.send({"op": "run", "uid": uid, "limits": child_limits(limits, time_s)},
+                        [stdin, out_w, err_w, spec])
+            finally:
+                os.close(spec)
+    except BaseException:
+        os.close(out_r)
+        os.close(err_r)
+        raise
     finally:
-        for fd in passed:
+        for fd in (stdin, out_w, err_w):
             os.close(fd)
+    watch = child.fileno() if child is not None else fs.sock.fileno()
     buffers: dict[int, bytearray] = {out_r: bytearray(), err_r: bytearray()}
     open_fds = {out_r, err_r}
     deadline = started + time_s
@@ -163,15 +185,18 @@ def run_step(fs: ForkServer, step: dict[str, Any], uid: int, cwd: str,
         if ended is not None and now - ended_at >= LINGER_S:
             break  # the process is gone; a descendant (setsid, daemon) still holds the pipes
         wait = deadline - now if ended is None else LINGER_S - (now - ended_at)
-        ready, _, _ = select.select([*open_fds, fs.sock.fileno()], [], [], wait)
-        if fs.sock.fileno() in ready:
-            fs.pending.append(fs.receive())
-            ended = fs.take("exited")
+        ready, _, _ = select.select([*open_fds, *([watch] if ended is None else [])], [], [],
+                                    wait)
+        if ended is None and watch in ready:
+            if child is not None:
+                ended = child.reap()
+            else:
+                fs.pending.append(fs.receive())
+                ended = fs.take("exited")
             ended_at = time.monotonic()
         drain([fd for fd in ready if fd in open_fds])
     if ended is None:  # still running: stop it now (cleanup() sweeps what a finished one left)
-        fs.sweep(uid)
-        ended = fs.wait("exited", time.monotonic() + 10)
+        ended = stop(fs, uid, child)
     if "error" in ended:
         raise RuntimeError(ended["error"])
     for fd in list(open_fds):  # whatever was written before the kill
@@ -190,18 +215,43 @@ def run_step(fs: ForkServer, step: dict[str, Any], uid: int, cwd: str,
         "wall_s": min(ended["wall_s"], round(time.monotonic() - started, 4)),
         "cpu_s": ended["cpu_s"],
         "max_rss_kb": ended["max_rss_kb"],
-    }
+    }, bool(ended.get("alone"))
 
 
-def cleanup(fs: ForkServer, uid: int, keep: str | None = None) -> bool:
-    """Remove everything `uid` left; True when nothing of it is left."""
-    alive = scratch.processes_of(uid)
+def stop(fs: ForkServer, uid: int, child: spawn.Spawned | None) -> dict[str, Any]:
+    """Kill a step that is still running; how it ended."""
+    if child is None:
+        fs.sweep(uid)
+        return fs.wait("exited", time.monotonic() + 10)
+    give_up = time.monotonic() + 10
+    # A sweep reaches the processes of `uid`: the helper is one only once it dropped to it.
+    while True:
+        fs.sweep(uid)
+        if child.exited_within(0.05):
+            return {**child.reap(), "alone": False}
+        if time.monotonic() > give_up:
+            raise TimeoutError(f"the step of uid {uid} does not die")
+
+
+def cleanup(fs: ForkServer, uid: int, alone: bool, workdir: str,
+            baseline: scratch.Listing | None, keep: bool = False) -> bool:
+    """Remove everything `uid` left (but `workdir` if `keep`); True when nothing of it is left.
+
+    `alone` (no process was started after the step's own) spares the search for processes;
+    a `baseline` (what the writable places held before the step, nothing the step could write
+    into) spares the search for files when the step made nothing outside `workdir`.
+    """
+    alive = [] if alone else scratch.processes_of(uid)
     if alive:
         fs.sweep(uid)
         gone_by = time.monotonic() + 2
         while (alive := scratch.processes_of(uid)) and time.monotonic() < gone_by:
             time.sleep(0.002)  # SIGKILLed processes take a moment to exit
-    left = scratch.remove_files_of(uid, keep)
+    if not alive and baseline is not None and scratch.only_in(uid, workdir, baseline,
+                                                              remove=not keep):
+        left: list[str] = []
+    else:
+        left = scratch.remove_files_of(uid, workdir if keep else None)
     return not alive and not left and scratch.remove_ipc_of(uid) == 0
 
 
@@ -210,6 +260,12 @@ def run_job(job: dict[str, Any], fs: ForkServer, uids: Iterator[int]) -> dict[st
     limits = job["limits"]
     build_uid = next(uids)
     build = f"/work/b{build_uid}"
+    # Between steps the writable places hold the build directory and nothing else; a step
+    # that is seen to have added nothing but its own directory is cleaned without a search.
+    nothing = {top: frozenset[str]() for top in scratch.SCRATCH_DIRS}
+    baseline: scratch.Listing | None = None
+    if scratch.listings() == nothing:
+        baseline = {**nothing, "/work": frozenset({os.path.basename(build)})}
     with scratch.as_user(build_uid):
         os.mkdir(build, 0o755)
         scratch.write_files(build, job["files"])
@@ -219,11 +275,14 @@ def run_job(job: dict[str, Any], fs: ForkServer, uids: Iterator[int]) -> dict[st
     try:
         if job.get("compile"):
             step = job["compile"]
-            compiled = result["compile"] = run_step(fs, step, build_uid, build, limits,
-                                                    step["time_s"])
-            clean = cleanup(fs, build_uid, keep=build) and clean
+            compiled, alone = run_step(fs, step, build_uid, build, limits, step["time_s"])
+            result["compile"] = compiled
+            clean = cleanup(fs, build_uid, alone, build, baseline, keep=True) and clean
             if compiled["exit_code"] != 0 or compiled["timed_out"]:
                 return result
+        with scratch.as_user(build_uid):
+            if not clean or scratch.writable_by_others(build):
+                baseline = None  # a test might write where the check does not look
         for test in job["tests"]:
             if time.monotonic() >= deadline:
                 result["tests"].append({"id": test["id"], "skipped": "total time limit reached"})
@@ -231,20 +290,19 @@ def run_job(job: dict[str, Any], fs: ForkServer, uids: Iterator[int]) -> dict[st
             uid = next(uids)
             cwd = f"/work/t{uid}"
             with scratch.as_user(uid):
-                shutil.copytree(build, cwd, symlinks=True)
-                os.chmod(cwd, 0o700)
+                scratch.copy_tree(build, cwd)
                 scratch.write_files(cwd, test.get("files", {}))
             time_s = min(test["time_s"], max(deadline - time.monotonic(), 0.05))
-            outcome = run_step(fs, test, uid, cwd, limits, time_s)
+            outcome, alone = run_step(fs, test, uid, cwd, limits, time_s)
             outcome["id"] = test["id"]
             if test.get("read_back"):
                 with scratch.as_user(uid):
                     outcome["read_back"] = scratch.read_back(cwd, test["read_back"],
                                                              limits["output_bytes"] * 4)
-            clean = cleanup(fs, uid) and clean
+            clean = cleanup(fs, uid, alone, cwd, baseline if clean else None) and clean
             result["tests"].append(outcome)
     finally:
-        clean = cleanup(fs, build_uid) and clean
+        clean = cleanup(fs, build_uid, False, build, nothing if clean else None) and clean
         result["clean"] = clean
     return result
 
