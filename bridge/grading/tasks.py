@@ -7,6 +7,7 @@ from typing import Any
 
 from celery import shared_task
 from celery.signals import worker_process_init, worker_process_shutdown
+from sqlalchemy.exc import OperationalError
 
 from bridge.db import session_scope
 from bridge.grading import GRADE_SUBMISSION, REQUEUE_STALE
@@ -33,6 +34,10 @@ def grade_submission_task(self: Any, submission_id: str) -> str:
         if self.request.retries >= MAX_RETRIES:
             mark_failed(sid, f"sandbox unavailable: {exc}")
             raise
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    except OperationalError as exc:
+        # The database is restarting or unreachable: nothing was recorded, so try again later
+        # (past the last retry the requeue sweep still finds the submission queued).
         raise self.retry(exc=exc, countdown=countdown) from exc
     if outcome is Outcome.BUSY:
         # Another worker holds the lease (or held it and died): look again after it expires.

@@ -139,3 +139,17 @@ def test_killed_worker_leaves_the_submission_to_be_graded_again(
     owners = {c.labels.get(OWNER_LABEL, "")
               for c in client.containers.list(all=True, filters={"label": f"{LABEL}=1"})}
     assert not any(owner.endswith(f":{child}") for owner in owners)
+
+
+def test_a_grading_job_is_retried_while_the_database_is_unreachable(
+        tmp_path: Path, producer: Celery) -> None:
+    """A database restart must not turn grading jobs into failures that wait for the sweep."""
+    unreachable = "postgresql+psycopg://postgres:postgres@127.0.0.1:9/nowhere"
+    queue = f"grading-down-{uuid.uuid4().hex[:8]}"
+    log = tmp_path / "worker.log"
+    env = grading_env(DATABASE_URL=unreachable, BROKER_URL=E2E_BROKER_URL, ENVIRONMENT="test")
+    with celery_worker(queue, env, log):
+        producer.send_task(GRADE_SUBMISSION, args=[str(uuid.uuid4())], queue=queue)
+        wait_until(lambda: "retry" in log.read_text().lower(), timeout=60,
+                   what=lambda: f"a retry in the worker's log\n{log.read_text()[-3000:]}")
+    assert "raised unexpected" not in log.read_text()
