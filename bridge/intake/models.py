@@ -1,7 +1,8 @@
 """Intake tables: which exercise grades which Moodle activity, and every gradable item seen.
 
-A gradable item is one Moodle thing a student handed in: an assignment submission attempt
-today, a quiz attempt next. Both travel the same road (item → submission → delivery).
+A gradable item is one Moodle thing a student handed in: an assignment submission attempt, or
+one linked question of a quiz attempt. Both travel the same road (item → submission →
+delivery); a quiz attempt's own item records the notification and holds its question items.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ def _enum(cls: type[StrEnum], length: int = 16) -> Enum:
 
 class ItemKind(StrEnum):
     ASSIGN_SUBMISSION = "assign_submission"
-    QUIZ_ATTEMPT = "quiz_attempt"
+    QUIZ_ATTEMPT = "quiz_attempt"    # the notified attempt: its questions are items of their own
+    QUIZ_QUESTION = "quiz_question"  # one linked question of an attempt, graded and delivered
 
     @property
     def activity(self) -> ActivityKind:
@@ -64,13 +66,37 @@ class ExerciseLink(RecordModel):
     swept_until: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
 
+class QuestionLink(RecordModel):
+    """Exercise that grades one question of a quiz, keyed like local_bridge_question.
+
+    The key is the question bank entry, never the slot: a slot changes when a teacher reorders,
+    adds or removes questions; the bank entry stays through every version of the question.
+    """
+
+    __tablename__ = "moodle_question_links"
+    __table_args__ = (UniqueConstraint("site", "cmid", "question_bank_entry_id"),)
+
+    site: Mapped[str] = mapped_column(String(64))
+    cmid: Mapped[int] = mapped_column(BigInteger)
+    course_id: Mapped[int] = mapped_column(BigInteger)
+    instance_id: Mapped[int] = mapped_column(BigInteger)
+    question_bank_entry_id: Mapped[int] = mapped_column(BigInteger)
+    # The version current when the teacher saved, its ID number and name: for people only.
+    question_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    idnumber: Mapped[str | None] = mapped_column(String(100), default=None)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    exercise_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("exercises.id", ondelete="RESTRICT"), index=True)
+    enabled: Mapped[bool] = mapped_column(default=True)
+
+
 class IntakeItem(RecordModel):
-    """One gradable item, recorded once per (site, kind, Moodle id, attempt)."""
+    """One gradable item, recorded once per (site, kind, Moodle id, attempt, question)."""
 
     __tablename__ = "moodle_items"
     __table_args__ = (
         UniqueConstraint("site", "event_id"),
-        UniqueConstraint("site", "kind", "item_id", "attempt_number",
+        UniqueConstraint("site", "kind", "item_id", "attempt_number", "question_bank_entry_id",
                          name="uq_moodle_items_site_kind_item"),
         Index(None, "site", "kind", "cmid", "user_id"),
         Index(None, "status", "modified_at"),
@@ -92,6 +118,18 @@ class IntakeItem(RecordModel):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     submission_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("submissions.id", ondelete="SET NULL"), default=None, index=True)
+    # A quiz question (kind quiz_question; item_id is the attempt's id): 0 for anything else, so
+    # the unique key above holds for every kind (NULLs would never collide).
+    question_bank_entry_id: Mapped[int] = mapped_column(BigInteger, default=0,
+                                                        server_default="0")
+    attempt_item_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("moodle_items.id", ondelete="CASCADE"), default=None, index=True)
+    # The question as local_bridge_get_attempt_responses read it when the item was made.
+    slot: Mapped[int | None] = mapped_column(default=None)
+    question_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    sequence_check: Mapped[int | None] = mapped_column(default=None)
+    max_mark: Mapped[float | None] = mapped_column(default=None)
+    response_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class Regrade(RecordModel):
@@ -102,6 +140,7 @@ class Regrade(RecordModel):
     site: Mapped[str] = mapped_column(String(64))
     activity: Mapped[ActivityKind] = mapped_column(_enum(ActivityKind))
     cmid: Mapped[int] = mapped_column(BigInteger)
+    question_bank_entry_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     exercise_version_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("exercise_versions.id", ondelete="RESTRICT"))
     # [{item, user_id, old_submission_id, new_submission_id, old_score, error}]
