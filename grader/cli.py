@@ -64,15 +64,22 @@ def format_table(label: str, result: GradingResult) -> str:
 def check(args: argparse.Namespace) -> int:
     from grader.config import get_grader_settings
     from grader.exercise import ExerciseError, load_exercise
+    from grader.exercise.archive import load_exercise_zip
     from grader.grading import grade
     from grader.images import ImageMissing, build_image
     from grader.languages import LANGUAGES
     from grader.sandbox.docker import DockerSandbox
 
     try:
-        exercise = load_exercise(Path(args.exercise))
+        source = Path(args.exercise)
+        exercise = load_exercise_zip(source) if source.is_file() else load_exercise(source)
     except ExerciseError as exc:
-        print(f"error: {args.exercise}/{exc}", file=sys.stderr)
+        # In a zip, the entry at fault; the zip itself when the whole archive is refused.
+        where = "" if exc.file == source.name else f"{args.exercise}/"
+        print(f"error: {where}{exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     runs: list[tuple[str, str, Path]] = [("submission", str(p), Path(p)) for p in args.paths]
     runs += [("solution", str(p), Path(p)) for p in args.solution]
@@ -147,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="grader", description="Moodle Bridge grader")
     commands = parser.add_subparsers(dest="command", required=True)
     checker = commands.add_parser("check", help="grade submissions locally in the sandbox")
-    checker.add_argument("exercise", help="exercise directory (with exercise.yaml)")
+    checker.add_argument("exercise",
+                         help="exercise directory (with exercise.yaml), or a zip of one")
     checker.add_argument("paths", nargs="*", help="submission files or directories")
     checker.add_argument("--solution", action="append", default=[],
                          help="a reference solution that must earn full marks")
