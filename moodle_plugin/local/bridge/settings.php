@@ -52,7 +52,8 @@ if ($hassiteconfig) {
             'local_bridge/siteid',
             new lang_string('siteid', 'local_bridge'),
             new lang_string('siteid_desc', 'local_bridge'),
-            '',
+            // An empty default fails the pattern: upgrade.php would report it and never store it.
+            'moodle',
             '/^[A-Za-z0-9._-]{1,64}$/'
         ));
     }
