@@ -56,5 +56,11 @@ if ($hassiteconfig) {
             'moodle',
             '/^[A-Za-z0-9._-]{1,64}$/'
         ));
+        $settings->add(new admin_setting_configcheckbox(
+            'local_bridge/sendimmediately',
+            new lang_string('sendimmediately', 'local_bridge'),
+            new lang_string('sendimmediately_desc', 'local_bridge'),
+            1
+        ));
     }
 }

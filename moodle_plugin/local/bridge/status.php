@@ -63,4 +63,16 @@ foreach ($rows as $row) {
         userdate($row->timecreated), $action];
 }
 echo html_writer::table($table);
+
+// Begin: autograding state of the listed submissions (issue 17), asked of the bridge in one question.
+echo $OUTPUT->heading(get_string('gradingstates', 'local_bridge'), 3);
+$stateitems = [];
+foreach ($rows as $row) {
+    $stateitems[$row->kind . '|' . $row->cmid . '|' . $row->userid] = [
+        'kind' => $row->kind, 'cmid' => (int) $row->cmid, 'user_id' => (int) $row->userid,
+    ];
+}
+echo \local_bridge\output\state_table::render(array_values($stateitems), true);
+// End: autograding state (issue 17).
+
 echo $OUTPUT->footer();

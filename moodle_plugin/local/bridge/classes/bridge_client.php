@@ -17,7 +17,7 @@
 namespace local_bridge;
 
 /**
- * Signed calls from Moodle to the bridge: submission notifications and exercise uploads.
+ * Signed calls from Moodle to the bridge: notifications, exercise uploads, grading states and failures.
  *
  * @package    local_bridge
  * @copyright  2026 Moodle Bridge contributors
@@ -28,6 +28,10 @@ class bridge_client {
     public const NOTIFICATIONS_PATH = '/api/v1/intake/notifications';
     /** @var string path of the exercise intake, below the bridge URL */
     public const EXERCISES_PATH = '/api/v1/intake/exercises';
+    /** @var string path of the grading states of submissions, below the bridge URL */
+    public const STATES_PATH = '/api/v1/intake/states';
+    /** @var string path of the submissions that could not be graded, below the bridge URL */
+    public const FAILURES_PATH = '/api/v1/intake/failures';
     /** @var int longest error message kept from a response */
     private const MAX_MESSAGE = 2000;
 
@@ -139,6 +143,64 @@ class bridge_client {
             return new exercise_verdict(exercise_verdict::INVALID, self::clip(self::describe($detail)));
         }
         return new exercise_verdict(exercise_verdict::UNREACHABLE, "HTTP {$response->status}");
+    }
+
+    /**
+     * The grading state of each (kind, cmid, user_id) submission asked about, in the order asked.
+     *
+     * @param string $site this site's identifier
+     * @param array $items keys from {@see grading_state::keys()}, at most 100
+     * @return array the bridge's states, one per item
+     * @throws \RuntimeException when the bridge could not be asked or answered something else
+     */
+    public function grading_states(string $site, array $items): array {
+        $json = $this->ask(self::STATES_PATH, $site, ['items' => array_values($items)]);
+        if (!isset($json['states']) || !is_array($json['states']) || count($json['states']) !== count($items)) {
+            throw new \RuntimeException('The bridge answered the states question in an unexpected shape');
+        }
+        return array_values($json['states']);
+    }
+
+    /**
+     * Submissions of this site that could not be graded, failed at or after a time.
+     *
+     * @param string $site this site's identifier
+     * @param int $since unix time
+     * @param int $limit most failures in one answer (at most 200)
+     * @return array failures (list), next_since (int), more (bool)
+     * @throws \RuntimeException when the bridge could not be asked or answered something else
+     */
+    public function failures(string $site, int $since, int $limit = 100): array {
+        $json = $this->ask(self::FAILURES_PATH, $site, ['since' => $since, 'limit' => $limit]);
+        if (!isset($json['failures'], $json['next_since']) || !is_array($json['failures']) || !is_int($json['next_since'])) {
+            throw new \RuntimeException('The bridge answered the failures question in an unexpected shape');
+        }
+        return ['failures' => array_values($json['failures']), 'next_since' => $json['next_since'],
+            'more' => !empty($json['more'])];
+    }
+
+    /**
+     * Ask the bridge a signed question; each carries a fresh nonce, so that it is never a replay.
+     *
+     * @param string $path path below the bridge URL
+     * @param string $site this site's identifier
+     * @param array $question the question's own keys
+     * @return array the decoded answer
+     */
+    private function ask(string $path, string $site, array $question): array {
+        $body = json_encode(
+            ['schema' => notification::SCHEMA, 'site' => $site, 'nonce' => bin2hex(random_bytes(16))] + $question,
+            JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR
+        );
+        $response = $this->post($path, $body);
+        if (!$response->is_success()) {
+            throw new \RuntimeException("HTTP {$response->status}: " . self::clip($response->body));
+        }
+        $json = json_decode($response->body, true, 16);
+        if (!is_array($json)) {
+            throw new \RuntimeException('The bridge did not answer with JSON');
+        }
+        return $json;
     }
 
     /**

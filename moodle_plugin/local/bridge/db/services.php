@@ -45,4 +45,12 @@ $functions = [
         'ajax' => false,
         'loginrequired' => true,
     ],
+    'local_bridge_get_grading_state' => [
+        'classname' => 'local_bridge\external\get_grading_state',
+        'description' => 'The autograding state of a user\'s latest submission of an assignment or quiz (own, or as its teacher).',
+        'type' => 'read',
+        'capabilities' => 'mod/assign:view, mod/quiz:view, mod/assign:grade, mod/quiz:grade',
+        'ajax' => true,
+        'loginrequired' => true,
+    ],
 ];

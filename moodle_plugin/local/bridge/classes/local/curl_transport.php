@@ -27,6 +27,20 @@ use local_bridge\http_response;
  */
 class curl_transport implements \local_bridge\http_transport {
     /**
+     * Constructor.
+     *
+     * @param int $timeout total seconds a request may take
+     * @param int $connecttimeout seconds allowed to connect
+     */
+    public function __construct(
+        /** @var int total seconds a request may take */
+        private readonly int $timeout = 20,
+        /** @var int seconds allowed to connect */
+        private readonly int $connecttimeout = 5,
+    ) {
+    }
+
+    /**
      * POST a body.
      *
      * @param string $url URL
@@ -42,7 +56,8 @@ class curl_transport implements \local_bridge\http_transport {
         foreach ($headers as $name => $value) {
             $curl->setHeader("{$name}: {$value}");
         }
-        $response = $curl->post($url, $body, ['CURLOPT_TIMEOUT' => 20, 'CURLOPT_CONNECTTIMEOUT' => 5]);
+        $options = ['CURLOPT_TIMEOUT' => $this->timeout, 'CURLOPT_CONNECTTIMEOUT' => $this->connecttimeout];
+        $response = $curl->post($url, $body, $options);
         $status = (int) ($curl->get_info()['http_code'] ?? 0);
         if ($curl->get_errno() || $status === 0) {
             // A URL refused by cURL security ("The URL is blocked.") also ends here.

@@ -60,6 +60,8 @@ class outbox {
                 'timemodified' => $now,
             ]);
             self::queue((int) $id, $now, false);
+            // The task above is the retry path; the first try is made once this request is over.
+            immediate_delivery::schedule((int) $id);
         }
         $transaction->allow_commit();
         return (int) $id;
@@ -70,9 +72,10 @@ class outbox {
      *
      * @param int $id outbox row id
      * @param bridge_client|null $client client, built from the settings when null
+     * @param bool $reschedule on failure queue the next try; false when a task is already queued
      * @return bool true when the bridge has acknowledged (now or before)
      */
-    public static function deliver(int $id, ?bridge_client $client = null): bool {
+    public static function deliver(int $id, ?bridge_client $client = null, bool $reschedule = true): bool {
         global $DB;
         $row = $DB->get_record('local_bridge_notification', ['id' => $id]);
         if (!$row || $row->status === self::ACKNOWLEDGED) {
@@ -98,8 +101,10 @@ class outbox {
             $row->lasterror = null;
         } else {
             $row->lasterror = $error;
-            $row->nextattempt = $now + retry_policy::delay((int) $row->attempts);
-            self::queue((int) $row->id, (int) $row->nextattempt, false);
+            if ($reschedule) {
+                $row->nextattempt = $now + retry_policy::delay((int) $row->attempts);
+                self::queue((int) $row->id, (int) $row->nextattempt, false);
+            }
         }
         $DB->update_record('local_bridge_notification', $row);
         $transaction->allow_commit();
@@ -123,11 +128,13 @@ class outbox {
     /**
      * A client configured from the site settings.
      *
+     * @param int $timeout total seconds a request may take
+     * @param int $connecttimeout seconds allowed to connect
      * @return bridge_client
      */
-    public static function client(): bridge_client {
+    public static function client(int $timeout = 20, int $connecttimeout = 5): bridge_client {
         $config = get_config('local_bridge');
         $signer = new signer((string) ($config->secret ?? ''), (string) ($config->siteid ?? ''));
-        return new bridge_client(new curl_transport(), $signer, (string) ($config->bridgeurl ?? ''));
+        return new bridge_client(new curl_transport($timeout, $connecttimeout), $signer, (string) ($config->bridgeurl ?? ''));
     }
 }

@@ -56,6 +56,12 @@ class provider implements
             'status' => 'privacy:metadata:notification:status',
             'timecreated' => 'privacy:metadata:notification:timecreated',
         ], 'privacy:metadata:notification');
+        $collection->add_database_table('local_bridge_failure', [
+            'userid' => 'privacy:metadata:failure:userid',
+            'reason' => 'privacy:metadata:failure:reason',
+            'detail' => 'privacy:metadata:failure:detail',
+            'timecreated' => 'privacy:metadata:failure:timecreated',
+        ], 'privacy:metadata:failure');
         return $collection;
     }
 
@@ -74,6 +80,13 @@ class provider implements
               WHERE n.userid = :userid",
             ['modulelevel' => CONTEXT_MODULE, 'userid' => $userid]
         );
+        $contextlist->add_from_sql(
+            "SELECT ctx.id
+               FROM {local_bridge_failure} f
+               JOIN {context} ctx ON ctx.instanceid = f.cmid AND ctx.contextlevel = :modulelevel
+              WHERE f.userid = :userid",
+            ['modulelevel' => CONTEXT_MODULE, 'userid' => $userid]
+        );
         return $contextlist;
     }
 
@@ -88,6 +101,11 @@ class provider implements
             $userlist->add_from_sql(
                 'userid',
                 'SELECT userid FROM {local_bridge_notification} WHERE cmid = :cmid',
+                ['cmid' => $context->instanceid]
+            );
+            $userlist->add_from_sql(
+                'userid',
+                'SELECT userid FROM {local_bridge_failure} WHERE cmid = :cmid',
                 ['cmid' => $context->instanceid]
             );
         }
@@ -111,10 +129,16 @@ class provider implements
                 'timecreated',
                 'id, kind, itemid, payload, status, timecreated, timeacknowledged'
             );
-            if ($rows) {
+            $failures = $DB->get_records(
+                'local_bridge_failure',
+                ['userid' => $userid, 'cmid' => $context->instanceid],
+                'timecreated',
+                'id, kind, attempt, reason, detail, timecreated'
+            );
+            if ($rows || $failures) {
                 writer::with_context($context)->export_data(
                     [get_string('pluginname', 'local_bridge')],
-                    (object) ['notifications' => array_values($rows)]
+                    (object) ['notifications' => array_values($rows), 'failures' => array_values($failures)]
                 );
             }
         }
@@ -129,6 +153,7 @@ class provider implements
         global $DB;
         if ($context instanceof \context_module) {
             $DB->delete_records('local_bridge_notification', ['cmid' => $context->instanceid]);
+            $DB->delete_records('local_bridge_failure', ['cmid' => $context->instanceid]);
         }
     }
 
@@ -143,6 +168,7 @@ class provider implements
         foreach ($contextlist->get_contexts() as $context) {
             if ($context instanceof \context_module) {
                 $DB->delete_records('local_bridge_notification', ['userid' => $userid, 'cmid' => $context->instanceid]);
+                $DB->delete_records('local_bridge_failure', ['userid' => $userid, 'cmid' => $context->instanceid]);
             }
         }
     }
@@ -159,10 +185,8 @@ class provider implements
             return;
         }
         [$insql, $params] = $DB->get_in_or_equal($userlist->get_userids(), SQL_PARAMS_NAMED);
-        $DB->delete_records_select(
-            'local_bridge_notification',
-            "cmid = :cmid AND userid {$insql}",
-            ['cmid' => $context->instanceid] + $params
-        );
+        foreach (['local_bridge_notification', 'local_bridge_failure'] as $table) {
+            $DB->delete_records_select($table, "cmid = :cmid AND userid {$insql}", ['cmid' => $context->instanceid] + $params);
+        }
     }
 }

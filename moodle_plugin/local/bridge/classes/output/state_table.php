@@ -1,0 +1,62 @@
+<?php
+// This file is part of Moodle - https://moodle.org/
+//
+// Moodle is free software: you can redistribute it and/or modify
+// it under the terms of the GNU General Public License as published by
+// the Free Software Foundation, either version 3 of the License, or
+// (at your option) any later version.
+//
+// Moodle is distributed in the hope that it will be useful,
+// but WITHOUT ANY WARRANTY; without even the implied warranty of
+// MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+// GNU General Public License for more details.
+//
+// You should have received a copy of the GNU General Public License
+// along with Moodle.  If not, see <https://www.gnu.org/licenses/>.
+
+namespace local_bridge\output;
+
+use local_bridge\local\grading_states;
+
+/**
+ * A table of the autograding state of (activity, student) submissions, asked in one question.
+ *
+ * Used by the teachers' page (grading.php) and by the block of the deliveries page (status.php).
+ *
+ * @package    local_bridge
+ * @copyright  2026 Moodle Bridge contributors
+ * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+final class state_table {
+    /**
+     * Render the states of up to 100 (kind, cmid, user_id) items.
+     *
+     * @param array $items keys as {@see \local_bridge\grading_state::keys()} builds them
+     * @param bool $withactivity add a column naming the activity (cmid)
+     * @return string HTML
+     */
+    public static function render(array $items, bool $withactivity): string {
+        $items = array_slice(array_values($items), 0, 100);
+        $states = grading_states::ask($items);
+        $users = user_get_users_by_id(array_unique(array_column($items, 'user_id')));
+        $table = new \html_table();
+        $table->head = array_merge(
+            $withactivity ? ['cmid'] : [],
+            [get_string('student', 'local_bridge'), get_string('status'), get_string('score', 'local_bridge'),
+                get_string('lasterror', 'local_bridge')]
+        );
+        foreach ($items as $i => $item) {
+            $state = $states[$i];
+            $user = $users[$item['user_id']] ?? null;
+            $score = $state['score'] === null ? '' : format_float($state['score'], 2, true, true) . ' / ' .
+                format_float((float) $state['maxscore'], 2, true, true);
+            $table->data[] = array_merge($withactivity ? [$item['cmid']] : [], [
+                $user ? fullname($user) : $item['user_id'],
+                \html_writer::span(s(grading_states::message($state)), 'local-bridge-state', ['data-state' => $state['state']]),
+                $score,
+                s(shorten_text($state['detail'], 200)),
+            ]);
+        }
+        return \html_writer::table($table);
+    }
+}
