@@ -11,12 +11,15 @@ from bridge.body_limit import BodyLimitMiddleware
 from bridge.config import get_settings
 from bridge.delivery.endpoints import router as deliveries_router
 from bridge.exercises.endpoints import router as exercises_router
+from bridge.history.endpoints import router as history_router
 from bridge.intake.endpoints import intake as intake_router
 from bridge.intake.endpoints import operators as intake_operators_router
 from bridge.intake.state_endpoints import router as intake_states_router
+from bridge.intake.teacher_endpoints import router as teacher_router
 from bridge.observability.endpoints import router as observability_router
 from bridge.observability.logs import configure_logging
 from bridge.observability.middleware import RequestContextMiddleware
+from bridge.results.endpoints import router as results_router
 from bridge.submissions.endpoints import router as submissions_router
 
 
@@ -28,8 +31,11 @@ def create_app() -> FastAPI:
     app.include_router(submissions_router)
     app.include_router(intake_router)
     app.include_router(intake_operators_router)
+    app.include_router(teacher_router)
     app.include_router(intake_states_router)
     app.include_router(deliveries_router)
+    app.include_router(history_router)
+    app.include_router(results_router)
     app.include_router(observability_router)
     # Outermost last: the request id and access log wrap the body limit, which wraps the routes
     # (and so every credential check).

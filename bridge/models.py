@@ -8,5 +8,6 @@ def load_all() -> None:
     import bridge.auth.models
     import bridge.delivery.models
     import bridge.exercises.models
+    import bridge.history.models
     import bridge.intake.models
     import bridge.submissions.models  # noqa: F401

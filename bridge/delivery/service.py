@@ -22,6 +22,7 @@ from bridge.delivery.feedback import render_feedback
 from bridge.delivery.metrics import DELIVERIES_PARKED, DELIVERY_RETRIES
 from bridge.delivery.models import OPEN_STATES, Delivery, DeliveryState
 from bridge.delivery.repository import DeliveryRepository
+from bridge.history import service as history
 from bridge.intake.models import IntakeItem, ItemKind
 from bridge.intake.repository import IntakeRepository
 from bridge.moodle import MoodleClient, MoodleError, client_for_site
@@ -213,6 +214,11 @@ def _record(session: Session, delivery_id: uuid.UUID, attempt: Attempt) -> Attem
                 and submission.grading_round == delivery.grading_round:
             submission.status = SubmissionStatus.DELIVERED
     session.flush()
+    if attempt.state in (DeliveryState.DELIVERED, DeliveryState.TEACHER_OVERRIDE):
+        history.record_delivery(
+            session, item_id=delivery.item_id, submission_id=delivery.submission_id,
+            grading_round=delivery.grading_round, grade=attempt.grade, moodle_said=attempt.error,
+            overridden=attempt.state is DeliveryState.TEACHER_OVERRIDE)
     if attempt.state is DeliveryState.PARKED:
         log.warning("delivery %s parked: %s", delivery_id, attempt.error)
     refresh_parked_gauge(session)

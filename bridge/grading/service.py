@@ -21,6 +21,7 @@ from bridge.config import get_core_settings
 from bridge.db import session_scope, utcnow
 from bridge.delivery.service import on_graded
 from bridge.exercises import service as exercises
+from bridge.history import service as history
 from bridge.submissions.models import Result, SubmissionStatus
 from bridge.submissions.repository import SubmissionRepository
 from grader import ExerciseError, GradingResult, Sandbox, grade
@@ -94,6 +95,7 @@ def grade_submission(
         ))
         # The outbox row commits with the result, or neither does.
         on_graded(session, submission_id=submission_id, grading_round=grading_round)
+        history.record_graded(session, submission_id=submission_id, actor=f"job:grading {owner}")
     if on_result is not None:
         on_result(result)
     return Outcome.GRADED

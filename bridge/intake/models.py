@@ -143,6 +143,8 @@ class Regrade(RecordModel):
     question_bank_entry_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     exercise_version_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("exercise_versions.id", ondelete="RESTRICT"))
+    # "operator (API key)", or "moodle:<site> user <id>" when a teacher started it in Moodle.
+    requested_by: Mapped[str | None] = mapped_column(String(200), default=None)
     # [{item, user_id, old_submission_id, new_submission_id, old_score, error}]
     entries: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
 

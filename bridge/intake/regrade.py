@@ -1,4 +1,9 @@
-"""Regrading an activity: every user's latest item graded again with the newest exercise."""
+"""Regrading an activity: every user's latest item graded again with the newest exercise.
+
+One request records the regrade and a new submission per item; each submission is its own
+grading job (sent after the commit), so a course of 500 spreads over every grading worker.
+The new grades go through the outbox like any other, which leaves a teacher's hand grade alone.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bridge.history import service as history
 from bridge.intake.links import get_link
 from bridge.intake.models import ActivityKind, ItemKind, Regrade
 from bridge.intake.repository import IntakeRepository
@@ -14,14 +20,18 @@ from bridge.submissions.repository import SubmissionRepository
 from grader import SubmissionRejected
 
 
-def regrade(session: Session, *, site: str, activity: ActivityKind, cmid: int) -> Regrade:
+def regrade(session: Session, *, site: str, activity: ActivityKind, cmid: int,
+            requested_by: str = history.OPERATOR_ACTOR) -> Regrade:
     """Grade every user's latest item of an activity again, with its newest exercise version."""
     link, version = get_link(session, site=site, activity=activity, cmid=cmid)
     repo = IntakeRepository(session)
     subs = SubmissionRepository(session)
-    entries = []
     kind = ItemKind.ASSIGN_SUBMISSION if activity is ActivityKind.ASSIGN \
         else ItemKind.QUIZ_ATTEMPT
+    started = repo.add_regrade(Regrade(site=site, activity=activity, cmid=cmid,
+                                       exercise_version_id=version.id,
+                                       requested_by=requested_by[:200], entries=[]))
+    entries = []
     for item in repo.latest_per_user(site, kind, cmid):
         old_id = item.submission_id
         old = subs.get_with_files(old_id) if old_id else None
@@ -41,6 +51,11 @@ def regrade(session: Session, *, site: str, activity: ActivityKind, cmid: int) -
             else:
                 item.submission_id = new.id
                 entry["new_submission_id"] = str(new.id)
+            history.record_regrade(
+                session, item=item, regrade_id=started.id, old_submission_id=old.id,
+                new_submission_id=item.submission_id if entry["error"] is None else None,
+                old_score=entry["old_score"], actor=requested_by, error=entry["error"])
         entries.append(entry)
-    return repo.add_regrade(Regrade(site=site, activity=activity, cmid=cmid,
-                                    exercise_version_id=version.id, entries=entries))
+    started.entries = entries
+    session.flush()
+    return started

@@ -278,6 +278,46 @@ def _regrade(w: World) -> Call:
     return Call("POST", f"/api/v1/sites/{w.moodle.site}/assignments/1/regrade")
 
 
+def _question(w: World, path: str, **fields: Any) -> Call:
+    """A teacher's signed question: its signature is remembered (a replay is refused)."""
+    return Call("POST", f"/api/v1/intake/{path}", _signed(w, {
+        "schema": 1, "site": w.moodle.site, "nonce": uuid.uuid4().hex, **fields}))
+
+
+@recipe("POST", "/api/v1/intake/ping")
+def _ping(w: World) -> Call:
+    return _question(w, "ping")
+
+
+@recipe("POST", "/api/v1/intake/regrades")
+def _regrade_from_moodle(w: World) -> Call:
+    _linked(w)
+    return _question(w, "regrades", kind="assign", cmid=1, requested_by=2)
+
+
+@recipe("POST", "/api/v1/intake/regrades/read")
+def _read_regrade(w: World) -> Call:
+    _linked(w)
+    assert w.client.post(f"/api/v1/sites/{w.moodle.site}/assignments/1/regrade"
+                         ).status_code == 202
+    return _question(w, "regrades/read", kind="assign", cmid=1)
+
+
+@recipe("POST", "/api/v1/intake/history")
+def _read_history(w: World) -> Call:
+    return _question(w, "history", user_id=5)
+
+
+@recipe("POST", "/api/v1/intake/results")
+def _read_results(w: World) -> Call:
+    return _question(w, "results", kind="assign", cmid=1, format="csv")
+
+
+@recipe("POST", "/api/v1/intake/results/pass-rates")
+def _read_pass_rates(w: World) -> Call:
+    return _question(w, "results/pass-rates", kind="assign", cmid=1)
+
+
 @recipe("POST", "/api/v1/deliveries/{delivery_id}/retry")
 def _retry_delivery(w: World) -> Call:
     return Call("POST", f"/api/v1/deliveries/{_parked_delivery(w)}/retry")

@@ -1,0 +1,163 @@
+"""What teachers do from Moodle, signed as local_bridge signs: regrade, history, results, ping."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import secrets
+import uuid
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from bridge.delivery import service as delivery
+from bridge.delivery.models import Delivery, DeliveryState
+from bridge.grading.service import Outcome, grade_submission
+from bridge.intake import service as intake
+from bridge.intake.models import IntakeItem, IntakeStatus
+from grader.sandbox.docker import DockerSandbox
+from tests.fakes.fixtures import CONSTANT_HELLO, GOOD_HELLO, HELLO_EXERCISE
+from tests.fakes.moodle import FakeMoodle
+
+FIXED = HELLO_EXERCISE.replace('"Hello, Ada!\\n"', '"Hello, Ada.\\n"')
+
+
+def ask(client: TestClient, fake: FakeMoodle, path: str, secret: str | None = None,
+        **fields: Any) -> httpx.Response:
+    """POST a signed question as local_bridge\\bridge_client does (a fresh nonce each time)."""
+    body = json.dumps({"schema": 1, "site": fake.site, "nonce": secrets.token_hex(16),
+                       **fields}).encode()
+    return client.post(f"/api/v1/intake/{path}", content=body,
+                       headers=fake.sign(body, secret=secret))
+
+
+def _link(client: TestClient, fake: FakeMoodle, exercise: str) -> None:
+    body = json.dumps({"schema": 1, "site": fake.site, "course_id": 2, "cmid": 1,
+                       "kind": "assign", "instance_id": 1, "exercise_yaml": exercise}).encode()
+    answer = client.post("/api/v1/intake/exercises", content=body, headers=fake.sign(body))
+    assert answer.status_code == 200 and answer.json()["valid"], answer.text
+
+
+def _grade_all(session: Session, factory: sessionmaker[Session], sandbox: DockerSandbox,
+               submission_ids: list[uuid.UUID]) -> None:
+    for submission_id in submission_ids:
+        assert grade_submission(submission_id, sandbox, factory=factory) is Outcome.GRADED
+    session.expire_all()
+    for pending in session.scalars(sa.select(Delivery).where(
+            Delivery.state == DeliveryState.PENDING)):
+        delivery.deliver(pending.id, factory=factory)
+
+
+def _graded_class(fake: FakeMoodle, client: TestClient, session: Session,
+                  factory: sessionmaker[Session], sandbox: DockerSandbox) -> dict[int, uuid.UUID]:
+    """Students 5 (right), 6 and 7 (visible test only) graded and pushed with version 1."""
+    _link(client, fake, HELLO_EXERCISE)
+    items = {}
+    for user, program in ((5, GOOD_HELLO), (6, CONSTANT_HELLO), (7, CONSTANT_HELLO)):
+        sub = fake.add_submission(1, user, {"hello.py": program})
+        items[user] = uuid.UUID(fake.send_notification(client, sub).json()["id"])
+        assert intake.fetch_item(items[user], factory=factory) is IntakeStatus.FETCHED
+    session.expire_all()
+    _grade_all(session, factory, sandbox,
+               [session.get(IntakeItem, i).submission_id for i in items.values()])
+    return items
+
+
+def test_a_teacher_regrades_from_moodle_and_sees_old_and_new(
+        moodle_site: FakeMoodle, client: TestClient, session: Session,
+        db_factory: sessionmaker[Session], sandbox: DockerSandbox) -> None:
+    _graded_class(moodle_site, client, session, db_factory, sandbox)
+    moodle_site.teacher_sets_grade(1, 7, 90)  # by hand: must survive the regrade
+    _link(client, moodle_site, FIXED)  # the teacher saves version 2
+
+    started = ask(client, moodle_site, "regrades", kind="assign", cmid=1, requested_by=2)
+    assert started.status_code == 202, started.text
+    report = started.json()
+    assert (report["total"], report["pending"], report["done"]) == (3, 3, False)
+    assert report["requested_by"] == f"moodle:{moodle_site.site} user 2"
+    assert report["exercise_version"] == 2
+
+    _grade_all(session, db_factory, sandbox,
+               [uuid.UUID(e["new_submission_id"]) for e in report["entries"]])
+    final = ask(client, moodle_site, "regrades/read", kind="assign", cmid=1).json()
+    assert final["id"] == report["id"] and final["done"] is True
+    diff = {e["user_id"]: (e["old_score"], e["new_score"], e["changed"], e["moodle"])
+            for e in final["entries"]}
+    assert diff == {5: (2.0, 1.0, True, "delivered"), 6: (1.0, 1.0, False, "delivered"),
+                    7: (1.0, 1.0, False, "teacher_override")}
+    assert (final["changed"], final["kept_teacher_grade"]) == (1, 1)
+    assert moodle_site.grade_of(1, 7) == 90 and moodle_site.grade_of(1, 5) == 50
+
+    # By id too; another activity's id is not found, nor is an activity never regraded.
+    assert ask(client, moodle_site, "regrades/read", kind="assign", cmid=1,
+               regrade_id=report["id"]).json()["done"] is True
+    assert ask(client, moodle_site, "regrades/read", kind="assign", cmid=9,
+               regrade_id=report["id"]).status_code == 404
+    assert ask(client, moodle_site, "regrades/read", kind="quiz", cmid=1).status_code == 404
+
+
+def test_history_and_results_for_the_plugin(
+        moodle_site: FakeMoodle, client: TestClient, session: Session,
+        db_factory: sessionmaker[Session], sandbox: DockerSandbox) -> None:
+    items = _graded_class(moodle_site, client, session, db_factory, sandbox)
+    moodle_item = session.get(IntakeItem, items[6]).item_id
+    answer = ask(client, moodle_site, "history", user_id=6, cmid=1, item_id=moodle_item)
+    assert [e["event"] for e in answer.json()["entries"]] == ["graded", "pushed"]
+    assert ask(client, moodle_site, "history", user_id=6, cmid=1,
+               item_id=moodle_item + 100).json() == {"entries": []}
+    assert len(ask(client, moodle_site, "history", user_id=5).json()["entries"]) == 2
+
+    page = ask(client, moodle_site, "results", kind="assign", cmid=1, limit=2).json()
+    assert [s["user_id"] for s in page["students"]] == [5, 6] and page["next_after_user_id"] == 6
+    first = page["students"][0]
+    assert (first["score"], first["max_score"], first["grade"]) == (2.0, 2.0, 100.0)
+    assert [(t["name"], t["status"]) for t in first["tests"]] == [
+        ("greets the world", "passed"), ("greets Ada", "passed")]
+    rest = ask(client, moodle_site, "results", kind="assign", cmid=1, after_user_id=6).json()
+    assert [s["user_id"] for s in rest["students"]] == [7] and rest["next_after_user_id"] is None
+
+    exported = ask(client, moodle_site, "results", kind="assign", cmid=1, format="csv")
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert len(rows) == 6  # 3 students x 2 tests
+    assert {(r["user_id"], r["test"], r["test_status"], r["grade"]) for r in rows} >= {
+        ("6", "greets Ada", "failed", "50.0"), ("5", "greets Ada", "passed", "100.0")}
+    operator = client.get(f"/api/v1/sites/{moodle_site.site}/assignments/1/results?format=csv")
+    assert operator.text == exported.text
+
+    rates = ask(client, moodle_site, "results/pass-rates", kind="assign", cmid=1).json()
+    assert rates["students"] == 3
+    assert [(t["test"], t["passed"], t["total"], t["rate"]) for t in rates["tests"]] == [
+        ("greets the world", 3, 3, 1.0), ("greets Ada", 1, 3, 0.3333)]
+    assert client.get(f"/api/v1/sites/{moodle_site.site}/assignments/1/pass-rates"
+                      ).json() == rates
+
+
+def test_the_ping_says_whether_the_secret_works(moodle_site: FakeMoodle,
+                                                client: TestClient) -> None:
+    good = ask(client, moodle_site, "ping")
+    assert good.status_code == 200 and good.json()["ok"] is True
+    assert good.json()["jwks_url"].endswith("/api/v1/auth/jwks.json")
+    wrong = ask(client, moodle_site, "ping", secret="not-the-secret-" + "x" * 32)
+    assert (wrong.status_code, wrong.json()["error"]) == (401, "bad_signature")
+    body = json.dumps({"schema": 1, "site": moodle_site.site, "nonce": "a" * 32}).encode()
+    headers = moodle_site.sign(body)
+    assert client.post("/api/v1/intake/ping", content=body, headers=headers).status_code == 200
+    replayed = client.post("/api/v1/intake/ping", content=body, headers=headers)
+    assert (replayed.status_code, replayed.json()["error"]) == (409, "replayed")
+
+
+def test_signed_questions_refuse_what_is_malformed(moodle_site: FakeMoodle,
+                                                   client: TestClient) -> None:
+    assert ask(client, moodle_site, "regrades", kind="assign", cmid=1).status_code == 404
+    bad = ask(client, moodle_site, "results", kind="assign", cmid=1, limit=5000)
+    assert (bad.status_code, bad.json()["error"]) == (422, "schema_invalid")
+    assert ask(client, moodle_site, "history", user_id="6").status_code == 422
+    del client.headers["X-API-Key"]  # the key is neither needed nor enough
+    assert client.post("/api/v1/intake/ping", json={}).status_code == 400
+    assert client.get(f"/api/v1/sites/{moodle_site.site}/assignments/1/results"
+                      ).status_code == 401
