@@ -97,7 +97,7 @@ def build_image(
 
 
 def _build_steps(profile: LanguageProfile) -> str:
-    return f"RUN {SPAWN_BUILD}\n" if "gcc" in profile.packages else ""
+    return f"RUN {SPAWN_BUILD}\n" if profile.spawn_helper else ""
 
 
 def _base_image(client: docker.DockerClient, profile: LanguageProfile,

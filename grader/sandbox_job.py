@@ -4,13 +4,12 @@ compile step and every test as a step."""
 from __future__ import annotations
 
 from grader.exercise import Exercise, PathRefused, unique_paths
-from grader.languages import LANGUAGES
+from grader.languages import JUNIT_REPORT, LANGUAGES
 from grader.sandbox import SandboxJob, SandboxLimits, Step
 
 MAX_SUBMISSION_FILES = 50
 MAX_SUBMISSION_BYTES = 1024 * 1024
 REPORT_FILE = ".grader-report.jsonl"
-SOURCE_SUFFIX = {"python": ".py", "c": ".c"}
 
 
 class SubmissionRejected(ValueError):
@@ -34,8 +33,8 @@ def check_submission(exercise: Exercise, files: dict[str, bytes]) -> dict[str, b
         raise SubmissionRejected(f"file name {exc}") from None
     entry = exercise.spec.entrypoint
     if entry not in clean:
-        suffix = SOURCE_SUFFIX[exercise.language]
-        sources = [n for n in clean if n.endswith(suffix)]
+        profile = LANGUAGES[exercise.language]
+        sources = [n for n in clean if profile.is_source(n)]
         if len(sources) != 1:
             raise SubmissionRejected(f"the submission must contain {entry}")
         clean[entry] = clean.pop(sources[0])
@@ -49,24 +48,31 @@ def build_job(exercise: Exercise, submission: dict[str, bytes]) -> SandboxJob:
     files = dict(submission)
     for name in spec.files:  # the teacher's support files win over same-named student files
         files[name] = exercise.files[name]
-    sources = sorted(n for n in submission if n.endswith(SOURCE_SUFFIX[spec.language]))
-    argv = profile.compile_argv(spec.entrypoint, sources, spec.compile_flags, spec.link_flags)
-    compile_step = Step(id="compile", argv=argv, time_s=limits.compile_time_s) if argv else None
+    sources = sorted(n for n in submission if profile.is_source(n))
+    if exercise.is_unittest and profile.unittest == "junit":
+        assert spec.unittest is not None
+        # Compiled with the submission, against JUnit (the teacher's copy wins).
+        sources = sorted({*sources, spec.unittest})
+    argv = profile.compile_argv(spec.entrypoint, sources, spec.compile_flags, spec.link_flags,
+                                limits.compile_memory_mb)
+    compile_step = Step(id="compile", argv=argv, time_s=limits.compile_time_s,
+                        memory_mb=limits.compile_memory_mb) if argv else None
     if exercise.is_unittest:
         assert spec.unittest is not None
         files[spec.unittest] = exercise.files[spec.unittest]
+        junit = profile.unittest == "junit"
         tests = [Step(
-            id="pytest",
-            argv=["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                  "-p", "grader_pytest_report", "-o", "addopts=", "--rootdir=.", spec.unittest],
+            id="unittest",
+            argv=profile.unittest_argv(spec.unittest, limits.memory_mb, limits.time_s),
             time_s=limits.total_time_s,
-            env={"PYTHONPATH": "/opt/grader", "GRADER_PYTEST_REPORT": REPORT_FILE},
-            read_back=REPORT_FILE,
+            env={} if junit else {"PYTHONPATH": "/opt/grader",
+                                  "GRADER_PYTEST_REPORT": REPORT_FILE},
+            read_back=JUNIT_REPORT if junit else REPORT_FILE,
         )]
     else:
         tests = [Step(
             id=str(index),
-            argv=profile.run_argv(spec.entrypoint, test.args),
+            argv=profile.run_argv(spec.entrypoint, test.args, limits.memory_mb),
             time_s=test.time_s or limits.time_s,
             stdin=exercise.stdin(test),
             files={target: exercise.files[source] for target, source in test.files.items()},
@@ -82,5 +88,6 @@ def build_job(exercise: Exercise, submission: dict[str, bytes]) -> SandboxJob:
             output_bytes=limits.output_kb * 1024,
             file_size_bytes=limits.file_size_kb * 1024,
             total_time_s=limits.total_time_s,
+            address_space_extra_mb=profile.address_space_extra_mb,
         ),
     )

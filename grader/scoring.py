@@ -5,7 +5,9 @@ from __future__ import annotations
 import signal
 
 from grader.compare import outputs_match
-from grader.exercise import Exercise, TestCase, Visibility, discover_test_functions
+from grader.exercise import Exercise, TestCase, Visibility, discover_unit_tests
+from grader.junit_report import read_junit_report
+from grader.languages import LANGUAGES
 from grader.pytest_report import read_pytest_report
 from grader.results import TestResult, TestStatus
 from grader.sandbox import ProcessOutcome
@@ -15,8 +17,8 @@ from grader.untrusted_output import excerpt, safe_text
 def unit_points(exercise: Exercise) -> dict[str, float]:
     """Points per test function of a unit-test exercise (1 unless the spec says otherwise)."""
     assert exercise.spec.unittest is not None
-    names = discover_test_functions(exercise.files[exercise.spec.unittest],
-                                    exercise.spec.unittest)
+    names = discover_unit_tests(exercise.language, exercise.files[exercise.spec.unittest],
+                                exercise.spec.unittest)
     points = {t.name: t.points for t in exercise.unit_tests}
     return {name: points.get(name, 1.0) for name in names}
 
@@ -31,8 +33,9 @@ def table_of_tests(exercise: Exercise) -> list[tuple[str, float, Visibility]]:
 
 
 
-def _is_memory(outcome: ProcessOutcome, memory_mb: int) -> bool:
-    if b"MemoryError" in outcome.stderr[-4000:]:
+def _is_memory(outcome: ProcessOutcome, memory_mb: int, markers: tuple[bytes, ...]) -> bool:
+    tail = outcome.stderr[-4000:]
+    if any(marker in tail for marker in markers):
         return True
     if outcome.signal == signal.SIGKILL:  # not ours (no timeout): the OOM killer
         return True
@@ -40,7 +43,8 @@ def _is_memory(outcome: ProcessOutcome, memory_mb: int) -> bool:
     return near_limit and (outcome.exit_code != 0 or outcome.signal is not None)
 
 
-def _status_of(outcome: ProcessOutcome, memory_mb: int) -> tuple[TestStatus | None, str]:
+def _status_of(outcome: ProcessOutcome, memory_mb: int,
+               markers: tuple[bytes, ...]) -> tuple[TestStatus | None, str]:
     """The status a process's ending forces, before looking at its output."""
     if outcome.skipped and not outcome.timed_out:
         return TestStatus.NOT_RUN, outcome.skipped
@@ -48,13 +52,17 @@ def _status_of(outcome: ProcessOutcome, memory_mb: int) -> tuple[TestStatus | No
         return TestStatus.TIMEOUT, "time limit exceeded"
     if outcome.output_exceeded:
         return TestStatus.OUTPUT_LIMIT, "output limit exceeded"
-    if _is_memory(outcome, memory_mb):
+    if _is_memory(outcome, memory_mb, markers):
         return TestStatus.MEMORY, "memory limit exceeded"
     if outcome.signal == signal.SIGXFSZ:
         return TestStatus.RUNTIME_ERROR, "file size limit exceeded"
     if outcome.signal is not None:
         return TestStatus.RUNTIME_ERROR, f"killed by signal {_signal_name(outcome.signal)}"
     return None, ""
+
+
+def _markers(exercise: Exercise) -> tuple[bytes, ...]:
+    return LANGUAGES[exercise.language].memory_markers
 
 
 def _signal_name(number: int) -> str:
@@ -71,7 +79,7 @@ def score_io_test(exercise: Exercise, test: TestCase, outcome: ProcessOutcome) -
             "time_s": round(outcome.wall_s, 3) if not outcome.skipped else None}
     actual = safe_text(outcome.stdout)
     stderr = excerpt(safe_text(outcome.stderr[-4000:])) or None
-    status, message = _status_of(outcome, limits.memory_mb)
+    status, message = _status_of(outcome, limits.memory_mb, _markers(exercise))
     if status is not None:
         return TestResult(status=status, score=0, message=message, stderr=stderr,
                           actual=excerpt(actual) or None, **base)
@@ -106,8 +114,10 @@ def _difference(expected: str, actual: str, mode: str) -> str:
 
 def score_unit_tests(exercise: Exercise, outcome: ProcessOutcome) -> list[TestResult]:
     """One result per test function of the teacher's pytest file, from the run's report."""
-    report = read_pytest_report(outcome.read_back)
-    forced, forced_message = _status_of(outcome, exercise.spec.limits.memory_mb)
+    junit = LANGUAGES[exercise.language].unittest == "junit"
+    report = (read_junit_report if junit else read_pytest_report)(outcome.read_back)
+    forced, forced_message = _status_of(outcome, exercise.spec.limits.memory_mb,
+                                        _markers(exercise))
     results = []
     for name, points, visibility in table_of_tests(exercise):
         base = {"name": name, "max_score": points, "visibility": visibility}

@@ -11,6 +11,7 @@ from grader.exercise.loading import (
     MAX_TOTAL_BYTES,
     SPEC_FILE,
     discover_test_functions,
+    discover_unit_tests,
     load_exercise,
     parse_exercise,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "UnitTestCase",
     "Visibility",
     "discover_test_functions",
+    "discover_unit_tests",
     "load_exercise",
     "parse_exercise",
     "safe_relative_path",

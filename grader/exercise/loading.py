@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from grader.bounded import Bounds, DocumentTooComplex, safe_load_yaml
 from grader.config import GraderSettings, get_grader_settings
 from grader.exercise.errors import ExerciseError, from_validation_error, quote
+from grader.exercise.junit import discover_junit_tests
 from grader.exercise.models import Exercise, ExerciseSpec, TestCase, UnitTestCase
 from grader.exercise.paths import PathRefused, unique_paths
 from grader.languages import LANGUAGES
@@ -130,9 +131,12 @@ def _check_references(exercise: Exercise) -> None:
         if not LANGUAGES[spec.language].supports_unittest:
             raise ExerciseError(SPEC_FILE, "unittest", f"not supported for {spec.language}")
         _require(exercise, spec.unittest, "unittest")
-        functions = discover_test_functions(exercise.files[spec.unittest], spec.unittest)
+        functions = discover_unit_tests(spec.language, exercise.files[spec.unittest],
+                                        spec.unittest)
         if not functions:
-            raise ExerciseError(spec.unittest, None, "no test functions (def test_...) found")
+            what = ("test methods (@Test)" if spec.language == "java"
+                    else "test functions (def test_...)")
+            raise ExerciseError(spec.unittest, None, f"no {what} found")
         for index, unit_test in enumerate(exercise.unit_tests):
             if unit_test.name not in functions:
                 raise ExerciseError(SPEC_FILE, f"tests[{index}].name",
@@ -167,6 +171,15 @@ def _check_ceilings(spec: ExerciseSpec, settings: GraderSettings) -> None:
         if value > ceiling:
             raise ExerciseError(SPEC_FILE, field,
                                 f"{quote(value)} is above this grader's limit {ceiling}")
+
+
+def discover_unit_tests(language: str, source: bytes, file: str) -> list[str]:
+    """The tests of a teacher's unit-test file, named as its framework's report names them."""
+    if LANGUAGES[language].unittest == "junit":
+        if not file.endswith(".java"):
+            raise ExerciseError(SPEC_FILE, "unittest", "a JUnit test file must end in .java")
+        return discover_junit_tests(source)
+    return discover_test_functions(source, file)
 
 
 def discover_test_functions(source: bytes, file: str) -> list[str]:

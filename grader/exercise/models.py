@@ -10,9 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from grader.exercise.errors import quote
 from grader.exercise.paths import PathRefused, SafePath, unique_paths
+from grader.languages import LANGUAGES
 
 # Enough for any grading scheme; above it a number is a mistake, not a grade.
 MAX_POINTS = 10_000.0
+JAVAC_RESERVED = frozenset({"-d", "-s", "-h", "-cp", "-classpath", "--class-path",
+                            "-sourcepath", "--source-path", "-processorpath",
+                            "--processor-path", "--module-path", "-p"})
 
 
 class Visibility(StrEnum):
@@ -42,6 +46,7 @@ class Limits(Strict):
     output_kb: int = Field(default=64, ge=1)
     file_size_kb: int = Field(default=16384, ge=1)
     compile_time_s: float = Field(default=30.0, gt=0)
+    compile_memory_mb: int = Field(default=256, ge=16)
 
 
 class Comparison(Strict):
@@ -115,7 +120,7 @@ class UnitTestCase(Strict):
 class ExerciseSpec(Strict):
     """The contents of `exercise.yaml`."""
 
-    language: Literal["python", "c"]
+    language: Literal["python", "c", "cpp", "javascript", "java"]  # grader.languages
     entrypoint: SafePath
     title: str | None = None
     limits: Limits = Field(default_factory=Limits)
@@ -124,8 +129,22 @@ class ExerciseSpec(Strict):
     files: list[SafePath] = Field(
         default_factory=list, description="Support files copied next to the submission."
     )
-    unittest: SafePath | None = Field(default=None, description="Teacher's pytest file.")
+    unittest: SafePath | None = Field(
+        default=None, description="Teacher's test file: pytest (Python) or JUnit 5 (Java).")
     tests: list[dict[str, Any]] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _language_defaults(cls, data: Any) -> Any:
+        """Limits the spec leaves out take its language's defaults (`LanguageProfile.limits`)."""
+        if not isinstance(data, dict):
+            return data
+        language = data.get("language")
+        profile = LANGUAGES.get(language) if isinstance(language, str) else None
+        limits = data.get("limits", {})
+        if profile is None or not isinstance(limits, dict) or not profile.limits:
+            return data
+        return {**data, "limits": {**profile.limits, **limits}}
 
     @field_validator("compile_flags", "link_flags")
     @classmethod
@@ -134,6 +153,17 @@ class ExerciseSpec(Strict):
             if not flag.startswith("-") or flag.startswith(("-o", "-wrapper", "-B", "-fplugin")):
                 raise ValueError(f"flag {quote(flag)} is not allowed")
         return value
+
+    @model_validator(mode="after")
+    def _java_flags(self) -> ExerciseSpec:
+        if self.language != "java":
+            return self
+        for flag in self.compile_flags or []:
+            # javac's own JVM options, output directories and class path are the grader's.
+            name = flag.split("=", 1)[0]
+            if flag.startswith("-J") or name in JAVAC_RESERVED:
+                raise ValueError(f"flag {quote(flag)} is not allowed for java")
+        return self
 
 
 class Exercise(BaseModel):

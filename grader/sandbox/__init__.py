@@ -16,6 +16,8 @@ class SandboxLimits:
     output_bytes: int
     file_size_bytes: int
     total_time_s: float
+    # RLIMIT_AS is the step's memory plus this; None: no RLIMIT_AS (the cgroup holds it).
+    address_space_extra_mb: int | None = 0
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Step:
     files: dict[str, bytes] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     read_back: str | None = None
+    memory_mb: int | None = None  # instead of the job's (the compile step's own limit)
 
 
 @dataclass(frozen=True)

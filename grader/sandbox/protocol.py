@@ -98,6 +98,7 @@ def _step(step: Step) -> dict[str, Any]:
         "files": {k: b64encode(v).decode() for k, v in step.files.items()},
         "env": step.env,
         "read_back": step.read_back,
+        "memory_mb": step.memory_mb,
     }
 
 
@@ -114,6 +115,7 @@ def encode_job(job: SandboxJob) -> bytes:
             "output_bytes": limits.output_bytes,
             "file_size_bytes": limits.file_size_bytes,
             "total_time_s": limits.total_time_s,
+            "address_space_extra_mb": limits.address_space_extra_mb,
         },
     }).encode()
 

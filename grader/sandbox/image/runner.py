@@ -114,10 +114,13 @@ def memory_file(name: str, data: bytes) -> int:
     return fd
 
 
-def child_limits(limits: dict[str, Any], time_s: float) -> dict[str, int]:
+def child_limits(limits: dict[str, Any], time_s: float, memory_mb: int) -> dict[str, int]:
+    """A step's rlimits; "as" 0 leaves the address space unlimited (a JVM reserves far more
+    than it uses: its heap flags and the container's memory cgroup hold it instead)."""
+    extra = limits.get("address_space_extra_mb", 0)
     return {
         "cpu": int(time_s) + 1,
-        "as": limits["memory_mb"] * 1024 * 1024,
+        "as": 0 if extra is None else (memory_mb + extra) * 1024 * 1024,
         "nproc": limits["processes"],
         "fsize": limits["file_size_bytes"],
         "nofile": 64,
@@ -140,15 +143,15 @@ def run_step(fs: ForkServer, step: dict[str, Any], uid: int, cwd: str,
     stdin = memory_file("stdin", base64.b64decode(step.get("stdin", "")))
     started = time.monotonic()
     child: spawn.Spawned | None = None
+    rlimits = child_limits(limits, time_s, step.get("memory_mb") or limits["memory_mb"])
     try:
         if fs.direct and warm.python_plan(step["argv"]) is None:
-            child = spawn.Spawned(step["argv"], env, uid, cwd, child_limits(limits, time_s),
-                                  (stdin, out_w, err_w))
+            child = spawn.Spawned(step["argv"], env, uid, cwd, rlimits, (stdin, out_w, err_w))
         else:
             spec = memory_file("spec", json.dumps({"argv": step["argv"], "env": env,
                                                    "cwd": cwd}).encode())
             try:
-                fs.send({"op": "run", "uid": uid, "limits": child_limits(limits, time_s)},
+                fs.send({"op": "run", "uid": uid, "limits": rlimits},
                         [stdin, out_w, err_w, spec])
             finally:
                 os.close(spec)

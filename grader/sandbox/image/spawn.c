@@ -7,8 +7,9 @@
  * not copy the runner's memory (forking a Python process is the dearest part of a C test),
  * with the step's stdin, stdout and stderr on 0-2 and the step's environment. It starts a
  * session, closes every other descriptor, sets the rlimits (hard as low as soft, so the
- * program cannot raise them; CPU one second above, to SIGKILL what ignores SIGXCPU), asks to
- * be the OOM killer's first pick, drops every uid and gid to UID for good and checks that it
+ * program cannot raise them; CPU one second above, to SIGKILL what ignores SIGXCPU; AS_BYTES
+ * 0 leaves the address space unlimited, for a language held by its cgroup), asks to be the
+ * OOM killer's first pick, drops every uid and gid to UID for good and checks that it
  * did, restores default signal actions and an empty signal mask, and execs PROGRAM, searched
  * in PATH as execvp does when it has no slash. A failure is one line on stderr and exit
  * status 127, as the fork server reports a command it cannot start.
@@ -211,7 +212,8 @@ __attribute__((noreturn, used)) void start(long *sp)
         for (long fd = 3; fd < 65536; fd++)
             sys(__NR_close, fd, 0, 0, 0);
     limit(RLIMIT_CPU, cpu, cpu + 1);
-    limit(RLIMIT_AS, as, as);
+    if (as != 0) /* 0: no address-space limit (the JVM; its cgroup holds it instead) */
+        limit(RLIMIT_AS, as, as);
     limit(RLIMIT_NPROC, nproc, nproc);
     limit(RLIMIT_FSIZE, fsize, fsize);
     limit(RLIMIT_NOFILE, nofile, nofile);

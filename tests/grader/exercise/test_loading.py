@@ -54,7 +54,8 @@ def broken(spec: object, **files: bytes) -> ExerciseError:
 
 
 @pytest.mark.parametrize(("spec", "field", "words"), [
-    ({**ADD_EXERCISE, "language": "java"}, "language", "'python' or 'c'"),
+    ({**ADD_EXERCISE, "language": "rust"}, "language",
+     "'python', 'c', 'cpp', 'javascript' or 'java'"),
     ({**ADD_EXERCISE, "limits": {"time_s": -1}}, "limits.time_s", "greater than 0"),
     ({**ADD_EXERCISE, "tests": [{"name": "x", "expected_stdout": 5}]},
      "tests[0].expected_stdout", "valid string"),
