@@ -133,7 +133,11 @@ class Settings(CoreSettings):
     moodle_timeout_s: float = 20.0
     intake_window_s: int = 300
     intake_max_body_bytes: int = 16384
-    intake_max_exercise_bytes: int = 256 * 1024
+    # An exercise upload (schema 2 carries its files, base64): the body, then what it unpacks to.
+    intake_max_exercise_bytes: int = 2 * 1024 * 1024
+    exercise_max_files: int = 100
+    exercise_max_file_bytes: int = 4 * 1024 * 1024
+    exercise_max_total_bytes: int = 8 * 1024 * 1024
     delivery_max_attempts: int = 8
     delivery_backoff_s: float = 30.0
     delivery_backoff_max_s: float = 3600.0

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.responses import Response
 
 from bridge.deps import ApiKeyDep, SessionDep
 from bridge.exercises import service
+from bridge.exercises.archive import version_zip
 from bridge.exercises.models import ExerciseVersion
 from bridge.exercises.schemas import (
     ExerciseCreate,
@@ -67,6 +70,27 @@ def get_exercise(exercise_id: uuid.UUID, session: SessionDep) -> ExerciseRead:
     except service.ExerciseNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "exercise not found") from None
     return _read(version, service.name(session, exercise_id=exercise_id))
+
+
+def zip_response(name: str, data: bytes) -> Response:
+    """A zip sent as a download named `name`."""
+    return Response(data, media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/{exercise_id}/archive", response_class=Response,
+            responses={200: {"content": {"application/zip": {}},
+                             "description": "the exercise folder, as `grader check` reads it"}})
+def get_exercise_archive(exercise_id: uuid.UUID, session: SessionDep,
+                         version: Annotated[int | None, Query(ge=1)] = None) -> Response:
+    """An exercise's newest version (or `version`) as a zip that `grader check` accepts."""
+    try:
+        found = (service.latest(session, exercise_id=exercise_id) if version is None
+                 else service.version(session, exercise_id=exercise_id, number=version))
+        name, data = version_zip(session, version_id=found.id)
+    except service.ExerciseNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "exercise not found") from None
+    return zip_response(name, data)
 
 
 @router.post("/validate")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -40,3 +41,16 @@ class ExerciseRepository(Repository[Exercise]):
             ExerciseVersion.exercise_id == exercise_id, ExerciseVersion.number == number
         )
         return self.session.scalars(statement).first()
+
+    def version_at(self, exercise_id: uuid.UUID, at: datetime) -> ExerciseVersion | None:
+        """The newest version created before `at`; the first one if all are later."""
+        by_then = (
+            select(ExerciseVersion)
+            .where(ExerciseVersion.exercise_id == exercise_id, ExerciseVersion.created_at < at)
+            .order_by(ExerciseVersion.number.desc()).limit(1)
+        )
+        first = (
+            select(ExerciseVersion).where(ExerciseVersion.exercise_id == exercise_id)
+            .order_by(ExerciseVersion.number).limit(1)
+        )
+        return self.session.scalars(by_then).first() or self.session.scalars(first).first()

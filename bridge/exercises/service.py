@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -51,6 +52,23 @@ def latest(session: Session, *, exercise_id: uuid.UUID) -> ExerciseVersion:
     if version is None:
         raise ExerciseNotFound(exercise_id)
     return version
+
+
+def version(session: Session, *, exercise_id: uuid.UUID, number: int) -> ExerciseVersion:
+    """Version `number` of an exercise."""
+    found = ExerciseRepository(session).version_by_number(exercise_id, number)
+    if found is None:
+        raise ExerciseNotFound(exercise_id)
+    return found
+
+
+def version_at(session: Session, *, exercise_id: uuid.UUID, at: datetime) -> ExerciseVersion:
+    """The version that was current just before `at`: the newest stored by then (else the
+    first, for a submission older than the exercise)."""
+    found = ExerciseRepository(session).version_at(exercise_id, at)
+    if found is None:
+        raise ExerciseNotFound(exercise_id)
+    return found
 
 
 def load(session: Session, *, version_id: uuid.UUID) -> LoadedExercise:

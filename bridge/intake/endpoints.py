@@ -164,10 +164,10 @@ async def receive_exercise(request: Request, session: SessionDep, clock: ClockDe
         return refusal(Verdict.REPLAYED, "this signed request was already accepted; "
                                          "save the form again to send it anew")
     try:
-        link, version = links.link_exercise_yaml(
+        link, version = links.link_exercise(
             session, site=upload.site, activity=ActivityKind(upload.kind), cmid=upload.cmid,
             course_id=upload.course_id, instance_id=upload.instance_id,
-            exercise_yaml=upload.exercise_yaml)
+            files=upload.exercise_files())
     except ExerciseError as exc:
         return JSONResponse({"valid": False, "detail": str(exc), "error": exc.as_dict()},
                             status.HTTP_422_UNPROCESSABLE_CONTENT)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
+from bridge.exercises.archive import ExerciseFilesUpload
 from bridge.intake.models import ActivityKind, IntakeStatus, ItemKind
 
 ASSIGN_EVENT = "\\mod_assign\\event\\assessable_submitted"
@@ -47,18 +48,16 @@ class Notification(BaseModel):
         return self
 
 
-class ExerciseUpload(BaseModel):
+class ExerciseUpload(ExerciseFilesUpload):
     """local_bridge\\bridge_client::submit_exercise(): the activity and its exercise.yaml."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    schema_: Literal[1] = Field(alias="schema")
     site: SiteId
     course_id: PositiveId
     cmid: PositiveId
     kind: Literal["assign", "quiz"]
     instance_id: PositiveId
-    exercise_yaml: StrictStr
 
 
 class Acknowledgement(BaseModel):

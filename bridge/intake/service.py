@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -125,8 +126,15 @@ def fetch_item(item_id: uuid.UUID, *, factory: sessionmaker[Session] | None = No
             item.status, item.error = IntakeStatus.NO_EXERCISE, "no exercise is linked"
             return item.status
         exercise_id = link.exercise_id
+        # Graded by the version current when the student submitted (Moodle's time of the
+        # save, in whole seconds: the end of that second), even when the teacher uploads a
+        # new one before the files are fetched.
+        version = exercises.version_at(
+            session, exercise_id=exercise_id,
+            at=datetime.fromtimestamp(item.submitted_at + 1, UTC)).number
         entrypoint = exercises.load(
-            session, version_id=exercises.latest(session, exercise_id=exercise_id).id
+            session, version_id=exercises.version(
+                session, exercise_id=exercise_id, number=version).id
         ).spec.entrypoint
         ref = ItemRef(item.site, item.instance_id, item.item_id, item.user_id,
                       item.attempt_number)
@@ -156,7 +164,8 @@ def fetch_item(item_id: uuid.UUID, *, factory: sessionmaker[Session] | None = No
             return item.status if item else IntakeStatus.FAILED  # someone else moved it on
         if outcome is IntakeStatus.FETCHED:
             try:
-                submission = submissions.create(session, exercise_id=exercise_id, files=files)
+                submission = submissions.create(session, exercise_id=exercise_id, files=files,
+                                                version=version)
             except SubmissionRejected as exc:
                 outcome, error = IntakeStatus.REJECTED, str(exc)
             else:

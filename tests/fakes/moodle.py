@@ -9,6 +9,7 @@ a test play the teacher, take the site down, and act as local_bridge: send signe
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import hmac
@@ -30,6 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes.moodle_quiz import FakeQuizAttempt, FakeQuizQuestion, QuizSite
+from tests.fakes.moodle_state import StateSite
 from tests.support import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -97,6 +99,9 @@ class FakeMoodle:
         self.sso_logins: list[tuple[str, dict[str, str]]] = []
         # Quizzes, attempts and manual grades (tests/fakes/moodle_quiz.py).
         self.quiz_site = QuizSite()
+        # Grading states, the student's page and failure notices (tests/fakes/moodle_state.py).
+        self.state_site = StateSite(self)
+        self.app.router.routes.extend(self.state_site.routes())
 
     # -- server ------------------------------------------------------------------------------
 
@@ -425,6 +430,30 @@ class FakeMoodle:
             "exercise_yaml": exercise_yaml,
         }
         return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def exercise_upload_body(self, assignment_id: int, *, exercise_yaml: str | None = None,
+                             files: dict[str, bytes] | None = None,
+                             archive: bytes | None = None) -> bytes:
+        """A schema-2 upload of an assignment's exercise, keys in bridge_client's order."""
+        assignment = self.assignments[assignment_id]
+        body: dict[str, Any] = {
+            "schema": 2, "site": self.site, "course_id": assignment["course"],
+            "cmid": assignment["cmid"], "kind": "assign", "instance_id": assignment["id"]}
+        if exercise_yaml is not None:
+            body["exercise_yaml"] = exercise_yaml
+        if files is not None:
+            body["files"] = {p: base64.b64encode(c).decode() for p, c in files.items()}
+        if archive is not None:
+            body["archive"] = base64.b64encode(archive).decode()
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def exercise_download_body(self, cmid: int, kind: str = "assign",
+                               question_bank_entry_id: int | None = None) -> bytes:
+        """bridge_client::download_exercise(): which activity's exercise to send back."""
+        body: dict[str, Any] = {"schema": 1, "site": self.site, "cmid": cmid, "kind": kind}
+        if question_bank_entry_id is not None:
+            body["question_bank_entry_id"] = question_bank_entry_id
+        return json.dumps(body, separators=(",", ":")).encode()
 
 
 def parse_brackets(flat: dict[str, str]) -> dict[str, Any]:

@@ -155,9 +155,20 @@ def control_app(moodle: ServedMoodle) -> Starlette:
         return JSONResponse(hang)
 
     async def exercise(request: Request) -> JSONResponse:
-        """Send an assignment's exercise.yaml, as the plugin's activity form does on saving."""
+        """Send an assignment's exercise, as the plugin's activity form does on saving.
+
+        `exercise_yaml` alone is a schema-1 upload; with `files` ({path: base64}) or `archive`
+        (a base64 zip) it is schema 2, as when the form's file area holds files.
+        """
         spec = await request.json()
         assignment = moodle.assignments[int(spec["assignment_id"])]
+        if "files" in spec or "archive" in spec:
+            body = moodle.exercise_upload_body(
+                assignment["id"], exercise_yaml=spec.get("exercise_yaml"),
+                files={p: base64.b64decode(c) for p, c in spec["files"].items()}
+                if "files" in spec else None,
+                archive=base64.b64decode(spec["archive"]) if "archive" in spec else None)
+            return await send(spec, "/api/v1/intake/exercises", body)
         body = json.dumps({
             "schema": 1, "site": moodle.site, "course_id": assignment["course"],
             "cmid": assignment["cmid"], "kind": "assign", "instance_id": assignment["id"],
