@@ -1,4 +1,5 @@
-"""`bridge` command line: serve the API, migrate the database, manage signing keys."""
+"""`bridge` command line: serve the API, migrate the database, manage signing keys, check
+the connections with Moodle."""
 
 from __future__ import annotations
 
@@ -30,6 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     rotate = keys.add_parser("rotate", help="publish a new key; it signs after the JWKS max-age")
     rotate.add_argument("--alg", choices=["RS256", "ES256"], default="RS256")
     keys.add_parser("list", help="signing keys and their states")
+    check = commands.add_parser(
+        "check-moodle", help="say whether each connection with each Moodle site works")
+    check.add_argument("--site", help="only this site of MOODLE_SITES")
+    check.add_argument("--bridge-url", help="the bridge as Moodle reaches it (default: "
+                                            "PUBLIC_URL)")
     args = parser.parse_args(argv)
 
     from bridge.config import get_settings
@@ -44,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "keys":
         return _keys(args.keys_command, getattr(args, "alg", None))
+    if args.command == "check-moodle":
+        return _check_moodle(args.site, args.bridge_url)
     if args.command == "serve":
         _migrate()
         _serve(args.host, args.port, args.forwarded_allow_ips, access_log=not args.no_access_log,
@@ -87,6 +95,27 @@ def _serve(host: str, port: int, forwarded_allow_ips: str, *, access_log: bool,
     uvicorn.run(target, factory=workers > 1, workers=workers, host=host, port=port,
                 proxy_headers=False, server_header=False, access_log=access_log,
                 log_config=None)
+
+
+def _check_moodle(only: str | None, bridge_url: str | None) -> int:
+    import httpx
+
+    from bridge.config import get_settings
+    from bridge.moodle.check import check_site
+
+    settings = get_settings()
+    sites = {k: v for k, v in settings.moodle_sites.items() if only in (None, k)}
+    if not sites:
+        print(f"no site {only!r} in MOODLE_SITES" if only else "MOODLE_SITES is empty")
+        return 1
+    failed = 0
+    with httpx.Client(base_url=(bridge_url or settings.public_url).rstrip("/"),
+                      timeout=10.0) as bridge:
+        for site_id, site in sites.items():
+            for check in check_site(site_id, site, bridge=bridge):
+                print(check.line())
+                failed += not check.ok
+    return 1 if failed else 0
 
 
 def _keys(command: str, alg: str | None) -> int:
