@@ -32,7 +32,6 @@ from starlette.routing import Route
 
 from tests.fakes.moodle_quiz import FakeQuizAttempt, FakeQuizQuestion, QuizSite
 from tests.fakes.moodle_state import StateSite
-from tests.fakes.moodle_state import StateSite
 from tests.support import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
@@ -100,9 +99,6 @@ class FakeMoodle:
         self.sso_logins: list[tuple[str, dict[str, str]]] = []
         # Quizzes, attempts and manual grades (tests/fakes/moodle_quiz.py).
         self.quiz_site = QuizSite()
-        # Grading states, the student's page and failure notices (tests/fakes/moodle_state.py).
-        self.state_site = StateSite(self)
-        self.app.router.routes.extend(self.state_site.routes())
         # Grading states, the student's page and failure notices (tests/fakes/moodle_state.py).
         self.state_site = StateSite(self)
         self.app.router.routes.extend(self.state_site.routes())
