@@ -21,6 +21,7 @@ from bridge.db import session_scope, utcnow
 from bridge.delivery.feedback import render_feedback
 from bridge.delivery.metrics import DELIVERIES_PARKED, DELIVERY_RETRIES
 from bridge.delivery.models import OPEN_STATES, Delivery, DeliveryState
+from bridge.delivery.questions import QuestionPush, push_question, question_push
 from bridge.delivery.repository import DeliveryRepository
 from bridge.history import service as history
 from bridge.intake.models import IntakeItem, ItemKind
@@ -112,7 +113,7 @@ def deliver(delivery_id: uuid.UUID, *, factory: sessionmaker[Session] | None = N
     own_client = client is None
     moodle = client or client_for_site(job.site)
     try:
-        attempt = _push(moodle, job)
+        attempt = _push_any(moodle, job)
     except MoodleError as exc:
         attempt = _failed(exc, job.attempts + 1, rng)
     finally:
@@ -123,7 +124,14 @@ def deliver(delivery_id: uuid.UUID, *, factory: sessionmaker[Session] | None = N
         return _record(session, delivery_id, attempt)
 
 
-def _prepare(session: Session, delivery_id: uuid.UUID) -> GradePush | Attempt:
+def _push_any(moodle: MoodleClient, job: GradePush | QuestionPush) -> Attempt:
+    if isinstance(job, QuestionPush):
+        decided = push_question(moodle, job)
+        return Attempt(decided.state, grade=decided.grade, error=decided.error)
+    return _push(moodle, job)
+
+
+def _prepare(session: Session, delivery_id: uuid.UUID) -> GradePush | QuestionPush | Attempt:
     repo = DeliveryRepository(session)
     delivery = repo.get(delivery_id)
     if delivery is None:
@@ -133,16 +141,20 @@ def _prepare(session: Session, delivery_id: uuid.UUID) -> GradePush | Attempt:
     item = IntakeRepository(session).get(delivery.item_id)
     submission = SubmissionRepository(session).get(delivery.submission_id)
     assert item is not None and submission is not None
+    # A newer assignment attempt replaces the older one; each quiz attempt is graded on its own.
     if item.submission_id != delivery.submission_id \
             or submission.grading_round != delivery.grading_round \
-            or repo.newer_attempt_exists(item):
+            or (item.kind is ItemKind.ASSIGN_SUBMISSION and repo.newer_attempt_exists(item)):
         return _record(session, delivery_id, Attempt(DeliveryState.SUPERSEDED))
-    if item.kind is not ItemKind.ASSIGN_SUBMISSION:
-        return _record(session, delivery_id, Attempt(
-            DeliveryState.PARKED, error=f"delivery of {item.kind} is not supported yet"))
     result = SubmissionRepository(session).result_for_round(delivery.submission_id,
                                                             delivery.grading_round)
     assert result is not None
+    if item.kind is ItemKind.QUIZ_QUESTION:
+        return question_push(item, GradingResult.model_validate(result.document),
+                             delivery.attempts)
+    if item.kind is not ItemKind.ASSIGN_SUBMISSION:
+        return _record(session, delivery_id, Attempt(
+            DeliveryState.PARKED, error=f"delivery of {item.kind} is not supported"))
     last = repo.last_delivered(item.id)
     return GradePush(site=item.site, kind=item.kind, course_id=item.course_id,
                 instance_id=item.instance_id, user_id=item.user_id,

@@ -20,9 +20,10 @@ from bridge.config import get_settings
 from bridge.deps import ApiKeyDep, SessionDep
 from bridge.exercises.schemas import decode_files
 from bridge.exercises.service import ExerciseNotFound
-from bridge.intake import links, regrade, replay, service
+from bridge.intake import links, questions, regrade, replay, service
 from bridge.intake import status as item_status
-from bridge.intake.models import ActivityKind
+from bridge.intake.models import ActivityKind, ItemKind
+from bridge.intake.quiz_endpoints import router as quiz_operators
 from bridge.intake.schemas import (
     Acknowledgement,
     ExerciseUpload,
@@ -164,15 +165,23 @@ async def receive_exercise(request: Request, session: SessionDep, clock: ClockDe
         return refusal(Verdict.REPLAYED, "this signed request was already accepted; "
                                          "save the form again to send it anew")
     try:
-        link, version = links.link_exercise(
-            session, site=upload.site, activity=ActivityKind(upload.kind), cmid=upload.cmid,
-            course_id=upload.course_id, instance_id=upload.instance_id,
-            files=upload.exercise_files())
+        if upload.question is not None:  # a quiz is linked question by question
+            question, version = questions.link_question_files(
+                session, site=upload.site, cmid=upload.cmid, course_id=upload.course_id,
+                instance_id=upload.instance_id, question=upload.question,
+                files=upload.exercise_files())
+            exercise_id = question.exercise_id
+        else:
+            link, version = links.link_exercise(
+                session, site=upload.site, activity=ActivityKind(upload.kind),
+                cmid=upload.cmid, course_id=upload.course_id, instance_id=upload.instance_id,
+                files=upload.exercise_files())
+            exercise_id = link.exercise_id
     except ExerciseError as exc:
         return JSONResponse({"valid": False, "detail": str(exc), "error": exc.as_dict()},
                             status.HTTP_422_UNPROCESSABLE_CONTENT)
     return {"valid": True, "message": links.describe_version(session, version),
-            "exercise_id": str(link.exercise_id), "version": version.number}
+            "exercise_id": str(exercise_id), "version": version.number}
 
 
 def _link_read(session: SessionDep, site: str, activity: ActivityKind, cmid: int) -> LinkRead:
@@ -236,10 +245,14 @@ def get_regrade(regrade_id: uuid.UUID, session: SessionDep) -> RegradeRead:
 
 @operators.get("/sites/{site}/items", response_model=list[ItemRead])
 def list_items(site: str, session: SessionDep, cmid: int | None = None,
-               user_id: int | None = None,
+               user_id: int | None = None, kind: ItemKind | None = None,
+               attempt_id: Annotated[int | None, Query(
+                   description="A quiz attempt (quiz_attempts.id): its item and its questions'."
+               )] = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[ItemRead]:
     """Items of a site, newest first, with their status (for the plugin and operators)."""
-    return item_status.list_items(session, site=site, cmid=cmid, user_id=user_id, limit=limit)
+    return item_status.list_items(session, site=site, cmid=cmid, user_id=user_id, kind=kind,
+                                  attempt_id=attempt_id, limit=limit)
 
 
 @operators.get("/items/{item_id}", response_model=ItemRead)
@@ -249,3 +262,6 @@ def read_item(item_id: uuid.UUID, session: SessionDep) -> ItemRead:
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "item not found")
     return found
+
+
+operators.include_router(quiz_operators)

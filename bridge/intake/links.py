@@ -30,17 +30,8 @@ def link_exercise(session: Session, *, site: str, activity: ActivityKind, cmid: 
     repo = IntakeRepository(session)
     link = repo.link(site, activity, cmid)
     if files is not None:
-        if link is not None:
-            current = exercises.latest(session, exercise_id=link.exercise_id)
-            stored = ExerciseRepository(session).get_version(current.id)
-            assert stored is not None
-            if {f.path: f.content for f in stored.files} == files:
-                version = current  # the form was saved again without changes
-            else:
-                version = exercises.add_version(session, exercise_id=link.exercise_id,
-                                                files=files)
-        else:
-            version = exercises.create(session, name=f"{site} {activity} {cmid}", files=files)
+        version = version_for_files(session, exercise_id=link.exercise_id if link else None,
+                                    name=f"{site} {activity} {cmid}", files=files)
     elif exercise_id is not None:
         version = exercises.latest(session, exercise_id=exercise_id)
     else:
@@ -54,6 +45,22 @@ def link_exercise(session: Session, *, site: str, activity: ActivityKind, cmid: 
         link.exercise_id = version.exercise_id
     session.flush()
     return link, version
+
+
+def version_for_files(session: Session, *, exercise_id: uuid.UUID | None, name: str,
+                      files: dict[str, bytes]) -> ExerciseVersion:
+    """The linked exercise's next version for these files (a new exercise if none is linked).
+
+    The same files again (a form saved without changes) are the current version, not a new one.
+    """
+    if exercise_id is None:
+        return exercises.create(session, name=name, files=files)
+    current = exercises.latest(session, exercise_id=exercise_id)
+    stored = ExerciseRepository(session).get_version(current.id)
+    assert stored is not None
+    if {f.path: f.content for f in stored.files} == files:
+        return current
+    return exercises.add_version(session, exercise_id=exercise_id, files=files)
 
 
 def link_exercise_yaml(session: Session, *, site: str, activity: ActivityKind, cmid: int,

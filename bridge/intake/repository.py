@@ -15,6 +15,7 @@ from bridge.intake.models import (
     IntakeItem,
     IntakeStatus,
     ItemKind,
+    QuestionLink,
     Regrade,
 )
 from bridge.repository import Repository
@@ -44,6 +45,31 @@ class IntakeRepository(Repository[IntakeItem]):
                                                ExerciseLink.activity == activity)
         return list(self.session.scalars(statement))
 
+    # -- quiz question links -----------------------------------------------------------------
+
+    def question_link(self, site: str, cmid: int, bank_entry_id: int) -> QuestionLink | None:
+        statement = select(QuestionLink).where(
+            QuestionLink.site == site, QuestionLink.cmid == cmid,
+            QuestionLink.question_bank_entry_id == bank_entry_id)
+        return self.session.scalars(statement).first()
+
+    def question_links(self, site: str, cmid: int, *, enabled_only: bool = False
+                       ) -> list[QuestionLink]:
+        statement = select(QuestionLink).where(QuestionLink.site == site,
+                                               QuestionLink.cmid == cmid)
+        if enabled_only:
+            statement = statement.where(QuestionLink.enabled.is_(True))
+        return list(self.session.scalars(statement.order_by(QuestionLink.question_bank_entry_id)))
+
+    def add_question_link(self, link: QuestionLink) -> QuestionLink:
+        self.session.add(link)
+        self.session.flush()
+        return link
+
+    def delete_question_link(self, link: QuestionLink) -> None:
+        self.session.delete(link)
+        self.session.flush()
+
     # -- items -------------------------------------------------------------------------------
 
     def by_event(self, site: str, event_id: str) -> IntakeItem | None:
@@ -67,6 +93,23 @@ class IntakeRepository(Repository[IntakeItem]):
         except IntegrityError:
             return False
         return True
+
+    def question_items(self, attempt_item_id: uuid.UUID) -> list[IntakeItem]:
+        """The question items of a quiz attempt's item, by slot."""
+        statement = (select(IntakeItem).where(IntakeItem.attempt_item_id == attempt_item_id)
+                     .order_by(IntakeItem.slot))
+        return list(self.session.scalars(statement))
+
+    def graded_question_items(self, site: str, cmid: int, bank_entry_id: int
+                              ) -> list[IntakeItem]:
+        """Every attempt's item of one quiz question that has a submission, oldest first."""
+        statement = (select(IntakeItem)
+                     .where(IntakeItem.site == site, IntakeItem.kind == ItemKind.QUIZ_QUESTION,
+                            IntakeItem.cmid == cmid,
+                            IntakeItem.question_bank_entry_id == bank_entry_id,
+                            IntakeItem.status == IntakeStatus.FETCHED)
+                     .order_by(IntakeItem.user_id, IntakeItem.attempt_number))
+        return list(self.session.scalars(statement))
 
     def by_submission(self, submission_id: uuid.UUID) -> IntakeItem | None:
         statement = select(IntakeItem).where(IntakeItem.submission_id == submission_id)
@@ -92,12 +135,19 @@ class IntakeRepository(Repository[IntakeItem]):
         return list(latest.values())
 
     def list_items(self, site: str, *, cmid: int | None = None, user_id: int | None = None,
-             limit: int = 100) -> list[IntakeItem]:
+                   kind: ItemKind | None = None, attempt_id: int | None = None,
+                   limit: int = 100) -> list[IntakeItem]:
         statement = select(IntakeItem).where(IntakeItem.site == site)
         if cmid is not None:
             statement = statement.where(IntakeItem.cmid == cmid)
         if user_id is not None:
             statement = statement.where(IntakeItem.user_id == user_id)
+        if kind is not None:
+            statement = statement.where(IntakeItem.kind == kind)
+        if attempt_id is not None:
+            statement = statement.where(
+                IntakeItem.kind.in_((ItemKind.QUIZ_ATTEMPT, ItemKind.QUIZ_QUESTION)),
+                IntakeItem.item_id == attempt_id)
         statement = statement.order_by(IntakeItem.created_at.desc()).limit(limit)
         return list(self.session.scalars(statement))
 

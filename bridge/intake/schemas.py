@@ -48,8 +48,22 @@ class Notification(BaseModel):
         return self
 
 
+class QuestionRef(BaseModel):
+    """bridge_client::question_object(): which question of a quiz an exercise grades."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    question_bank_entry_id: PositiveId
+    question_id: PositiveId
+    idnumber: Annotated[StrictStr, Field(max_length=100)] | None = None
+    name: Annotated[StrictStr, Field(max_length=255)] = ""
+
+
 class ExerciseUpload(ExerciseFilesUpload):
-    """local_bridge\\bridge_client::submit_exercise(): the activity and its exercise.yaml."""
+    """local_bridge\\bridge_client::submit_exercise(): the activity and its exercise.yaml.
+
+    A quiz is graded question by question: its upload names the question it links.
+    """
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -58,6 +72,15 @@ class ExerciseUpload(ExerciseFilesUpload):
     cmid: PositiveId
     kind: Literal["assign", "quiz"]
     instance_id: PositiveId
+    question: QuestionRef | None = None
+
+    @model_validator(mode="after")
+    def _question_for_quizzes(self) -> ExerciseUpload:
+        if self.kind == "quiz" and self.question is None:
+            raise ValueError("a quiz exercise names its question (the question object)")
+        if self.kind == "assign" and self.question is not None:
+            raise ValueError("an assignment exercise has no question object")
+        return self
 
 
 class Acknowledgement(BaseModel):
@@ -75,6 +98,34 @@ class LinkIn(BaseModel):
         default=None, description="exercise.yaml and its files (text or {base64}).")
     exercise_id: uuid.UUID | None = None
     enabled: bool = True
+
+
+class QuestionLinkIn(BaseModel):
+    """Operator link of one quiz question (by bank entry) to an exercise; enabled false unlinks."""
+
+    course_id: int = Field(ge=1)
+    instance_id: int = Field(ge=1, description="quiz.id")
+    question_id: int | None = Field(default=None, ge=1)
+    name: str = Field(default="", max_length=255)
+    files: dict[str, Any] | None = Field(
+        default=None, description="exercise.yaml and its files (text or {base64}).")
+    exercise_id: uuid.UUID | None = None
+    enabled: bool = True
+
+
+class QuestionLinkRead(BaseModel):
+    site: str
+    cmid: int
+    course_id: int
+    instance_id: int
+    question_bank_entry_id: int
+    question_id: int | None
+    idnumber: str | None
+    name: str
+    exercise_id: uuid.UUID
+    exercise_version: int
+    enabled: bool
+    message: str = ""
 
 
 class LinkRead(BaseModel):
@@ -109,6 +160,15 @@ class ItemRead(BaseModel):
     error: str | None = None
     created_at: datetime
     modified_at: datetime | None
+    # Quiz questions (kind quiz_question; item_id is the attempt's id).
+    attempt_item: uuid.UUID | None = Field(default=None, description="The attempt's item.")
+    question_bank_entry_id: int | None = None
+    question_id: int | None = None
+    slot: int | None = None
+    max_mark: float | None = None
+    sequence_check: int | None = None
+    questions: list[ItemRead] | None = Field(
+        default=None, description="A quiz attempt's items, one per linked question.")
 
 
 class RegradeEntry(BaseModel):
@@ -122,12 +182,17 @@ class RegradeEntry(BaseModel):
     status: str
     changed: bool | None = None
     error: str | None = None
+    attempt_number: int | None = None
+    slot: int | None = None
+    grade: float | None = Field(default=None, description="Pushed to Moodle, on its scale.")
+    delivery: str | None = Field(default=None, description="delivered, teacher_override, ...")
 
 
 class RegradeRead(BaseModel):
     id: uuid.UUID
     site: str
     cmid: int
+    question_bank_entry_id: int | None = None
     exercise_version: int
     entries: list[RegradeEntry]
     changed: int

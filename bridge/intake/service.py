@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bridge.config import get_settings
 from bridge.db import session_scope
 from bridge.exercises import service as exercises
+from bridge.intake import quiz
 from bridge.intake.fetch import ItemRef, Superseded, fetch_assign_files
 from bridge.intake.models import IntakeItem, IntakeStatus, ItemKind
 from bridge.intake.repository import IntakeRepository
@@ -109,6 +110,18 @@ def fetch_item(item_id: uuid.UUID, *, factory: sessionmaker[Session] | None = No
 
     Retryable Moodle errors propagate (the task retries); permanent ones mark the item.
     """
+    with session_scope(factory) as session:
+        item = IntakeRepository(session).get(item_id)
+        if item is None:
+            raise LookupError(item_id)
+        kind = item.kind
+    if kind is ItemKind.QUIZ_ATTEMPT:
+        return quiz.fetch_attempt(item_id, factory=factory, client=client)
+    return _fetch_assignment(item_id, factory=factory, client=client)
+
+
+def _fetch_assignment(item_id: uuid.UUID, *, factory: sessionmaker[Session] | None,
+                      client: MoodleClient | None) -> IntakeStatus:
     settings = get_settings()
     with session_scope(factory) as session:
         repo = IntakeRepository(session)
@@ -118,7 +131,7 @@ def fetch_item(item_id: uuid.UUID, *, factory: sessionmaker[Session] | None = No
         if item.status is not IntakeStatus.RECEIVED:
             return item.status
         if item.kind is not ItemKind.ASSIGN_SUBMISSION:
-            # Quiz attempts are recorded now and graded once their fetcher exists.
+            # Question items are made fetched with their attempt and never fetched themselves.
             item.status = IntakeStatus.UNSUPPORTED
             return item.status
         link = repo.link(item.site, item.kind.activity, item.cmid)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bridge.delivery.models import DeliveryState
 from bridge.delivery.repository import DeliveryRepository
 from bridge.exercises.repository import ExerciseRepository
-from bridge.intake.models import IntakeItem, IntakeStatus, Regrade
+from bridge.intake.models import IntakeItem, IntakeStatus, ItemKind, Regrade
 from bridge.intake.repository import IntakeRepository
 from bridge.intake.schemas import ItemRead, RegradeEntry, RegradeRead
 from bridge.moodle.encoding import redact
@@ -29,13 +30,37 @@ def item_read(session: Session, item_id: uuid.UUID) -> ItemRead | None:
 
 
 def list_items(session: Session, *, site: str, cmid: int | None, user_id: int | None,
-               limit: int) -> list[ItemRead]:
-    """Items of a site, newest first."""
-    items = IntakeRepository(session).list_items(site, cmid=cmid, user_id=user_id, limit=limit)
+               limit: int, kind: ItemKind | None = None, attempt_id: int | None = None
+               ) -> list[ItemRead]:
+    """Items of a site, newest first; `attempt_id`: a quiz attempt's item and its questions."""
+    items = IntakeRepository(session).list_items(site, cmid=cmid, user_id=user_id, kind=kind,
+                                                 attempt_id=attempt_id, limit=limit)
     return [_read(session, item) for item in items]
 
 
+# A quiz attempt shows the least advanced of its questions: delivered once all are settled.
+ATTEMPT_ORDER = ("received", "queued", "running", "graded", "delivery_parked", "failed",
+                 "rejected", "teacher_override", "delivered")
+
+
+def _attempt_status(questions: list[ItemRead]) -> str:
+    def rank(shown: str) -> int:
+        return ATTEMPT_ORDER.index(shown) if shown in ATTEMPT_ORDER else 0
+
+    return min((q.status for q in questions), key=rank)
+
+
 def _read(session: Session, item: IntakeItem) -> ItemRead:
+    read = _read_one(session, item)
+    if item.kind is ItemKind.QUIZ_ATTEMPT:
+        read.questions = [_read_one(session, question)
+                          for question in IntakeRepository(session).question_items(item.id)]
+        if item.status is IntakeStatus.FETCHED and read.questions:
+            read.status = _attempt_status(read.questions)
+    return read
+
+
+def _read_one(session: Session, item: IntakeItem) -> ItemRead:
     shown, score, max_score, grade, error = item.status.value, None, None, None, item.error
     if item.status is IntakeStatus.FETCHED and item.submission_id is not None:
         subs = SubmissionRepository(session)
@@ -57,7 +82,16 @@ def _read(session: Session, item: IntakeItem) -> ItemRead:
         submission_id=item.submission_id, score=score, max_score=max_score, grade=grade,
         # Errors stored before secrets were redacted at the source still never leave here.
         error=redact(error) if error else None, created_at=item.created_at,
-        modified_at=item.modified_at)
+        modified_at=item.modified_at, **_question_fields(item))
+
+
+def _question_fields(item: IntakeItem) -> dict[str, Any]:
+    if item.kind is not ItemKind.QUIZ_QUESTION:
+        return {}
+    return {"attempt_item": item.attempt_item_id,
+            "question_bank_entry_id": item.question_bank_entry_id,
+            "question_id": item.question_id, "slot": item.slot, "max_mark": item.max_mark,
+            "sequence_check": item.sequence_check}
 
 
 def get_regrade(session: Session, regrade_id: uuid.UUID) -> Regrade | None:
@@ -67,12 +101,16 @@ def get_regrade(session: Session, regrade_id: uuid.UUID) -> Regrade | None:
 def regrade_read(session: Session, regrade: Regrade) -> RegradeRead:
     """Old → new score of every regraded item; `new_score` stays null until graded."""
     subs = SubmissionRepository(session)
+    items, deliveries = IntakeRepository(session), DeliveryRepository(session)
     entries = []
     for raw in regrade.entries:
         new_id = uuid.UUID(raw["new_submission_id"]) if raw.get("new_submission_id") else None
         submission = subs.get(new_id) if new_id else None
         result = subs.latest_result(new_id) if new_id else None
         new_score = result.score if result else None
+        item = items.get(uuid.UUID(raw["item"]))
+        delivery = deliveries.for_round(new_id, submission.grading_round) \
+            if new_id and submission else None
         entries.append(RegradeEntry(
             item=uuid.UUID(raw["item"]), user_id=raw["user_id"],
             old_submission_id=raw.get("old_submission_id"), new_submission_id=new_id,
@@ -80,10 +118,16 @@ def regrade_read(session: Session, regrade: Regrade) -> RegradeRead:
             max_score=result.max_score if result else None,
             status=submission.status.value if submission else "rejected",
             changed=None if new_score is None else new_score != raw.get("old_score"),
-            error=raw.get("error") or (submission.error if submission else None)))
+            error=raw.get("error") or (submission.error if submission else None),
+            attempt_number=item.attempt_number if item else None,
+            slot=item.slot if item else None,
+            grade=delivery.grade if delivery else None,
+            delivery=DELIVERY_STATUS.get(delivery.state, delivery.state.value)
+            if delivery else None))
     version = ExerciseRepository(session).get_version(regrade.exercise_version_id)
     return RegradeRead(
         id=regrade.id, site=regrade.site, cmid=regrade.cmid,
+        question_bank_entry_id=regrade.question_bank_entry_id,
         exercise_version=version.number if version else 0, entries=entries,
         changed=sum(bool(e.changed) for e in entries),
         pending=sum(e.new_submission_id is not None and e.new_score is None for e in entries))

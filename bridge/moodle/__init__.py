@@ -2,6 +2,7 @@
 
 from bridge.moodle.client import MoodleClient, client_for_site
 from bridge.moodle.errors import (
+    AttemptNotFinished,
     MoodleError,
     MoodleFileError,
     MoodlePermanentError,
@@ -9,9 +10,11 @@ from bridge.moodle.errors import (
     MoodleRetryableError,
     MoodleUnavailable,
     MoodleWSException,
+    QuestionChanged,
 )
 
 __all__ = [
+    "AttemptNotFinished",
     "MoodleClient",
     "MoodleError",
     "MoodleFileError",
@@ -20,5 +23,6 @@ __all__ = [
     "MoodleRetryableError",
     "MoodleUnavailable",
     "MoodleWSException",
+    "QuestionChanged",
     "client_for_site",
 ]

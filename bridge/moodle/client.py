@@ -8,7 +8,8 @@ are redacted from logs and errors, and the token is only ever sent to the site's
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -19,16 +20,20 @@ from pydantic import BaseModel, ValidationError
 from bridge.config import Settings, get_settings
 from bridge.moodle.encoding import ParamValue, encode_params, install_log_redaction, redact
 from bridge.moodle.errors import (
+    AttemptNotFinished,
     MoodleError,
     MoodleFileError,
     MoodlePermanentError,
     MoodleProtocolError,
     MoodleUnavailable,
     MoodleWSException,
+    QuestionChanged,
 )
 from bridge.moodle.schemas import (
     AssignmentsResponse,
+    AttemptResponses,
     GradesResponse,
+    QuestionGradeSaved,
     SiteInfo,
     SubmissionsResponse,
 )
@@ -61,6 +66,7 @@ class MoodleClient:
                  transport: httpx.BaseTransport | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = token
+        self._user_id: int | None = None
         self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False,
                                   headers={"User-Agent": "moodle-bridge"})
 
@@ -106,12 +112,7 @@ class MoodleClient:
 
     def _typed(self, model: type[Model], function: str,
                params: Mapping[str, ParamValue]) -> Model:
-        data = self.call(function, params)
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            raise MoodleProtocolError(f"unexpected answer: {exc.errors()[0]['msg']}",
-                                      function=function) from None
+        return _parse(model, function, self.call(function, params))
 
     # -- typed functions ---------------------------------------------------------------------
 
@@ -159,6 +160,32 @@ class MoodleClient:
         if not isinstance(data, dict):
             raise MoodleProtocolError("expected an object", function=function)
         return data
+
+    def get_site_user_id(self) -> int:
+        """The id of the user the token belongs to (asked once per client)."""
+        if self._user_id is None:
+            self._user_id = self.get_site_info().userid
+        return self._user_id
+
+    def get_attempt_responses(self, attempt_id: int) -> AttemptResponses:
+        """local_bridge_get_attempt_responses: an attempt's linked questions as plain text."""
+        with _quiz_errors():
+            found = self._typed(AttemptResponses, "local_bridge_get_attempt_responses",
+                                {"attemptid": attempt_id})
+        if found.attemptid != attempt_id:
+            raise MoodleProtocolError(f"asked for attempt {attempt_id}, got {found.attemptid}",
+                                      function="local_bridge_get_attempt_responses")
+        return found
+
+    def grade_question(self, *, attempt_id: int, slot: int, mark: float, comment_html: str,
+                       sequence_check: int) -> QuestionGradeSaved:
+        """Save one question's mark and HTML comment; QuestionChanged for a stale check."""
+        function = "local_bridge_save_question_grade"
+        with _quiz_errors():
+            data = self.save_question_grade({
+                "attemptid": attempt_id, "slot": slot, "mark": mark, "comment": comment_html,
+                "commentformat": 1, "sequencecheck": sequence_check})
+        return _parse(QuestionGradeSaved, function, data)
 
     # -- files -------------------------------------------------------------------------------
 
@@ -209,6 +236,30 @@ class MoodleClient:
         if function == "pluginfile":
             _raise_pluginfile_error(response.content, status)
         raise MoodlePermanentError(f"HTTP {status}", function=function)
+
+
+def _parse(model: type[Model], function: str, data: Any) -> Model:
+    """A web-service answer as its model; anything else a clear error naming the field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "answer"
+        raise MoodleProtocolError(f"unexpected answer: {where}: {first['msg']}",
+                                  function=function) from None
+
+
+@contextmanager
+def _quiz_errors() -> Iterator[None]:
+    """local_bridge's error codes that mean something to the caller, as their own classes."""
+    try:
+        yield
+    except MoodleWSException as exc:
+        if exc.errorcode == "attemptnotfinished":
+            raise AttemptNotFinished(str(exc), errorcode=exc.errorcode) from None
+        if exc.errorcode == "questionchanged":
+            raise QuestionChanged(str(exc), errorcode=exc.errorcode) from None
+        raise
 
 
 def _unique(pairs: list[tuple[str, str]]) -> dict[str, str]:

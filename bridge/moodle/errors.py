@@ -63,3 +63,15 @@ class MoodleFileError(MoodlePermanentError):
 
 class MoodleResponseError(MoodlePermanentError):
     """A well-formed answer that does not hold what was asked for (unknown assignment...)."""
+
+
+class AttemptNotFinished(MoodleRetryableError):
+    """local_bridge's `attemptnotfinished`: the attempt is not graded yet; it normally is soon.
+
+    Moodle 5.0 finishes the questions right after attempt_submitted, so the bridge waits and
+    asks again; an attempt that stays unfinished (abandoned, a preview) fails after the retries.
+    """
+
+
+class QuestionChanged(MoodlePermanentError):
+    """local_bridge's `questionchanged`: someone acted on the question since it was read."""

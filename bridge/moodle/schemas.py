@@ -181,3 +181,71 @@ class GradesResponse(MoodleModel):
         found = [g for a in self.assignments if a.assignmentid == assignment_id
                  for g in a.grades if g.userid == user_id]
         return max(found, key=lambda g: (g.attemptnumber, g.timemodified), default=None)
+
+
+# -- local_bridge's quiz functions (moodle_plugin/local/bridge/README.md) ----------------------
+
+MAX_QUESTIONS = 100          # get_attempt_responses refuses more (toomanyquestions)
+MAX_RESPONSE_CHARS = 262144  # it cuts a response at this many bytes, so no more characters
+
+
+class AttemptQuestion(MoodleModel):
+    """One linked question of an attempt, its response as plain text."""
+
+    slot: int = Field(ge=1)
+    questionid: int = Field(ge=1)
+    questionbankentryid: int = Field(ge=1)
+    qtype: str = Field(max_length=100)
+    maxmark: float = Field(ge=0)
+    response: str = Field(max_length=MAX_RESPONSE_CHARS)
+    responseformat: int
+    responsebytes: int = Field(ge=0)
+    truncated: bool
+    sequencecheck: int = Field(ge=0)
+    state: str = Field(max_length=100)
+    mark: float | None = None
+    gradedby: int = Field(ge=0, description="Who graded last by hand; 0: nobody.")
+    gradedat: int = 0
+    gradedmark: float | None = None
+
+
+class AttemptResponses(MoodleModel):
+    """local_bridge_get_attempt_responses: the attempt and its linked questions."""
+
+    attemptid: int
+    quizid: int
+    cmid: int
+    courseid: int
+    userid: int
+    attempt: int
+    state: str = Field(max_length=100)
+    timefinish: int = 0
+    sumgrades: float | None = None
+    questions: list[AttemptQuestion] = Field(max_length=MAX_QUESTIONS)
+    warnings: list[MoodleWarning] = Field(default_factory=list)
+
+    @field_validator("questions")
+    @classmethod
+    def _one_per_question(cls, questions: list[AttemptQuestion]) -> list[AttemptQuestion]:
+        if len({q.slot for q in questions}) != len(questions) \
+                or len({q.questionbankentryid for q in questions}) != len(questions):
+            raise ValueError("two questions share a slot or a question bank entry")
+        return questions
+
+    def question(self, bank_entry_id: int) -> AttemptQuestion | None:
+        """The attempt's question of this bank entry, if it is (still) linked in Moodle."""
+        return next((q for q in self.questions if q.questionbankentryid == bank_entry_id), None)
+
+
+class QuestionGradeSaved(MoodleModel):
+    """local_bridge_save_question_grade: the question after the grade (changed: false, a repeat)."""
+
+    attemptid: int
+    slot: int
+    state: str
+    mark: float
+    maxmark: float
+    sumgrades: float | None = None
+    sequencecheck: int
+    changed: bool
+    warnings: list[MoodleWarning] = Field(default_factory=list)

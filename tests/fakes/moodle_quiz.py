@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -213,6 +214,9 @@ class QuizSite:
         self.attempts: dict[int, FakeQuizAttempt] = {}
         self.grades: dict[tuple[int, int], float] = {}  # (quiz id, user id) -> gradebook grade
         self.denied: set[int] = set()  # quiz cmids where the caller lacks mod/quiz:grade
+        # Run once each, right after the next get_attempt_responses answer is built: someone
+        # acting on a question between the bridge's read and its save.
+        self.after_read: list[Callable[[], None]] = []
         self._next_attempt = 1
 
     # -- state a test sets up ----------------------------------------------------------------
@@ -251,6 +255,43 @@ class QuizSite:
         if state == "finished" and not preview:
             self._recompute_grade(quiz_id, user_id)
         return attempt
+
+    def finish(self, attempt_id: int) -> FakeQuizAttempt:
+        """An attempt in progress is submitted: its questions are finished, as add_attempt does."""
+        attempt = self.attempts[attempt_id]
+        now = int(time.time())
+        for qa in attempt.slots.values():
+            qa.steps.append(self._finish_step(qa.question, qa.answer, attempt.user_id, now))
+        attempt.state, attempt.timefinish = "finished", now
+        if not attempt.preview:
+            self._recompute_grade(attempt.quiz_id, attempt.user_id)
+        return attempt
+
+    def engine_step(self, attempt_id: int, slot: int) -> None:
+        """A step that is nobody's manual grade (Moodle regrading the attempt): state kept."""
+        qa = self.attempts[attempt_id].slots[slot]
+        last = qa.steps[-1]
+        qa.steps.append(FakeStep(0, last.state, mark=last.mark, maxmark=last.maxmark))
+
+    def change_response(self, attempt_id: int, slot: int, answer: str) -> None:
+        """The stored response differs from what was read (a question regrade with new data)."""
+        self.attempts[attempt_id].slots[slot].answer = answer
+
+    def summary(self, attempt_id: int) -> dict[str, Any]:
+        """What a teacher sees of an attempt: each slot's state, mark, comment and step count."""
+        attempt = self.attempts[attempt_id]
+        return {
+            "id": attempt.id, "quiz_id": attempt.quiz_id, "user_id": attempt.user_id,
+            "attempt": attempt.attempt, "state": attempt.state,
+            "sumgrades": attempt.sumgrades(),
+            "grade": self.grades.get((attempt.quiz_id, attempt.user_id)),
+            "slots": {str(slot): {
+                "bank_entry_id": qa.question.bank_entry_id, "state": qa.state,
+                "mark": qa.mark(), "steps": qa.sequencecheck,
+                "comment": (manual.comment if (manual := qa.last_manual()) else None),
+                "graded_by": manual.userid if manual else 0,
+            } for slot, qa in attempt.slots.items()},
+        }
 
     @staticmethod
     def _finish_step(question: FakeQuizQuestion, answer: str | None, user_id: int,
@@ -327,11 +368,14 @@ class QuizSite:
                 "gradedmark": None if manual_fraction is None
                 else manual_fraction * qa.question.maxmark,
             })
-        return {"attemptid": attempt.id, "quizid": attempt.quiz_id, "cmid": quiz["cmid"],
-                "courseid": quiz["course"], "userid": attempt.user_id,
-                "attempt": attempt.attempt, "state": attempt.state,
-                "timefinish": attempt.timefinish, "sumgrades": attempt.sumgrades(),
-                "questions": questions, "warnings": []}
+        answer = {"attemptid": attempt.id, "quizid": attempt.quiz_id, "cmid": quiz["cmid"],
+                  "courseid": quiz["course"], "userid": attempt.user_id,
+                  "attempt": attempt.attempt, "state": attempt.state,
+                  "timefinish": attempt.timefinish, "sumgrades": attempt.sumgrades(),
+                  "questions": questions, "warnings": []}
+        while self.after_read:
+            self.after_read.pop(0)()
+        return answer
 
     def save_question_grade(self, params: dict[str, Any], caller: int) -> Any:
         """local_bridge_save_question_grade(attemptid, slot, mark, comment, commentformat,
@@ -359,3 +403,34 @@ class QuizSite:
         return {"attemptid": attempt.id, "slot": slot, "state": qa.state,
                 "mark": qa.mark() or 0.0, "maxmark": maxmark, "sumgrades": attempt.sumgrades(),
                 "sequencecheck": qa.sequencecheck, "changed": changed, "warnings": []}
+
+
+# Exercises the default quiz's two essays (bank entries 101 and 102) are linked to in tests.
+SQUARES_EXERCISE = """\
+language: python
+entrypoint: squares.py
+tests:
+  - name: three squares
+    stdin: "3\\n"
+    expected_stdout: "0 1 4\\n"
+  - name: five squares
+    stdin: "5\\n"
+    expected_stdout: "0 1 4 9 16\\n"
+    visibility: hidden
+"""
+TOTAL_EXERCISE = """\
+language: python
+entrypoint: total.py
+tests:
+  - name: adds two numbers
+    stdin: "1 2\\n"
+    expected_stdout: "3\\n"
+  - name: adds three numbers
+    stdin: "4 5 6\\n"
+    expected_stdout: "15\\n"
+    visibility: hidden
+"""
+GOOD_SQUARES = "n = int(input())\nprint(*[i * i for i in range(n)])\n"
+CONSTANT_SQUARES = "print('0 1 4')\n"  # passes the visible test only
+GOOD_TOTAL = "print(sum(map(int, input().split())))\n"
+QUESTION_EXERCISES = {101: SQUARES_EXERCISE, 102: TOTAL_EXERCISE}

@@ -3,8 +3,9 @@
 The same FakeMoodle the in-process tests use (recorded responses, quirks included), served by
 uvicorn, plus a small control API under `/_standin/` through which a test, running in another
 process, sets up assignments and submissions, makes the stand-in send the plugin's signed
-notification, switches outages on and off, and reads the grades the bridge pushed. Settings come
-from the environment as compose passes them: MOODLE_SITE_ID, MOODLE_WS_TOKEN,
+notification, switches outages on and off, and reads the grades the bridge pushed; quizzes too
+(`/_standin/quizzes...`: questions, attempts, a teacher's hand marks, each attempt's marks).
+Settings come from the environment as compose passes them: MOODLE_SITE_ID, MOODLE_WS_TOKEN,
 MOODLE_WEBHOOK_SECRET, and STANDIN_PUBLIC_URL (the URL the bridge knows the site by, which
 the file URLs it hands out must start with).
 """
@@ -17,6 +18,7 @@ import base64
 import json
 import os
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -27,6 +29,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from tests.fakes.moodle import TEST_SECRET, TEST_TOKEN, FakeMoodle
+from tests.fakes.moodle_quiz import FakeQuizQuestion
 
 
 class ServedMoodle(FakeMoodle):
@@ -55,15 +58,16 @@ class Notifier:
     """
 
     def __init__(self) -> None:
-        self.records: dict[int, dict[str, Any]] = {}
+        self.records: dict[str, dict[str, Any]] = {}
         self.tasks: set[asyncio.Task[None]] = set()
 
     def start(self, submission_id: int, send: Any, *, duplicate: bool,
-              max_delay_s: float) -> dict[str, Any]:
+              max_delay_s: float, kind: str = "assign_submission") -> dict[str, Any]:
         """Begin delivering one notification in the background; its record is kept here."""
-        record = {"submission_id": submission_id, "queued_at": time.time(), "attempts": 0,
+        key = "submission_id" if kind == "assign_submission" else "attempt_id"
+        record = {key: submission_id, "queued_at": time.time(), "attempts": 0,
                   "statuses": [], "acknowledged_at": None, "duplicate": duplicate}
-        self.records[submission_id] = record
+        self.records[f"{kind}:{submission_id}"] = record
         task = asyncio.get_running_loop().create_task(
             self._deliver(record, send, duplicate, max_delay_s))
         self.tasks.add(task)
@@ -196,6 +200,7 @@ def control_app(moodle: ServedMoodle) -> Starlette:
         return await moodle._rest(request)
 
     return Starlette(routes=[
+        *quiz_routes(moodle, notifier, send),
         Route("/webservice/rest/server.php", hanging_rest, methods=["GET", "POST"]),
         *moodle.app.routes,
         Route("/_standin/health", health),
@@ -209,6 +214,103 @@ def control_app(moodle: ServedMoodle) -> Starlette:
         Route("/_standin/slow", slow, methods=["POST"]),
         Route("/_standin/calls", calls),
     ])
+
+
+def quiz_routes(moodle: ServedMoodle, notifier: Notifier,
+                send: Callable[[dict[str, Any], str, bytes], Awaitable[JSONResponse]]
+                ) -> list[Route]:
+    """`/_standin/quizzes...`: set up quizzes and attempts, send the plugin's quiz requests,
+    play the teacher, and read an attempt's marks (tests/fakes/moodle_quiz.py holds the state)."""
+    quizzes = moodle.quiz_site
+
+    async def quiz(request: Request) -> JSONResponse:
+        """A quiz: {"id", "cmid"?, "course"?, "grade"?, "questions"?: [{"question_id",
+        "bank_entry_id", "qtype"?, "maxmark"?, "linked"?}]} (default: two essays, a true/false)."""
+        spec = await request.json()
+        questions = [FakeQuizQuestion(
+            question_id=int(q["question_id"]), bank_entry_id=int(q["bank_entry_id"]),
+            qtype=str(q.get("qtype", "essay")), maxmark=float(q.get("maxmark", 10.0)),
+            linked=bool(q.get("linked", True))) for q in spec["questions"]
+        ] if "questions" in spec else None
+        made = moodle.add_quiz(int(spec["id"]), cmid=spec.get("cmid"),
+                               course=int(spec.get("course", 2)),
+                               grade=float(spec.get("grade", 100)), questions=questions)
+        return JSONResponse({"id": made["id"], "cmid": made["cmid"],
+                             "slots": [q.bank_entry_id for q in made["questions"]]})
+
+    async def reorder(request: Request) -> JSONResponse:
+        """A teacher moves questions: {"bank_entry_ids": [...]} in their new slot order."""
+        spec = await request.json()
+        quizzes.reorder(int(request.path_params["quiz_id"]),
+                        [int(e) for e in spec["bank_entry_ids"]])
+        return JSONResponse({"ok": True})
+
+    async def attempt(request: Request) -> JSONResponse:
+        """A student's attempt: {"quiz_id", "user_id", "answers": {slot: text},
+        "answerformat"?, "state"? ("finished" or "inprogress")}."""
+        spec = await request.json()
+        made = moodle.add_quiz_attempt(int(spec["quiz_id"]), int(spec["user_id"]),
+                                       {int(k): str(v) for k, v in spec["answers"].items()},
+                                       answerformat=int(spec.get("answerformat", 2)),
+                                       state=str(spec.get("state", "finished")))
+        return JSONResponse({"id": made.id, "attempt": made.attempt})
+
+    async def read_attempt(request: Request) -> JSONResponse:
+        return JSONResponse(quizzes.summary(int(request.path_params["attempt_id"])))
+
+    async def finish(request: Request) -> JSONResponse:
+        """The student (or cron) submits an attempt that was in progress."""
+        finished = quizzes.finish(int(request.path_params["attempt_id"]))
+        return JSONResponse(quizzes.summary(finished.id))
+
+    async def teacher_grade(request: Request) -> JSONResponse:
+        """A teacher marks a question by hand: {"slot", "mark", "comment"?}."""
+        spec = await request.json()
+        attempt_id = int(request.path_params["attempt_id"])
+        moodle.teacher_grades_question(attempt_id, int(spec["slot"]), float(spec["mark"]),
+                                       str(spec.get("comment", "Marked by hand")))
+        return JSONResponse(quizzes.summary(attempt_id))
+
+    async def question_exercise(request: Request) -> JSONResponse:
+        """Send one question's exercise.yaml, as the plugin's questions page does on saving:
+        {"quiz_id", "bank_entry_id", "exercise_yaml", "bridge_url", "ca_file"?}."""
+        spec = await request.json()
+        body = moodle.quiz_exercise_body(int(spec["quiz_id"]), int(spec["bank_entry_id"]),
+                                         str(spec["exercise_yaml"]))
+        return await send(spec, "/api/v1/intake/exercises", body)
+
+    async def notify(request: Request) -> JSONResponse:
+        """Send an attempt's signed attempt_submitted notification ({"attempt_id",
+        "bridge_url"}); with "retry" / "duplicate" as /_standin/notify does."""
+        spec = await request.json()
+        found = quizzes.attempts[int(spec["attempt_id"])]
+        body = moodle.quiz_notification_body(found)
+        if not spec.get("retry"):
+            return await send(spec, "/api/v1/intake/notifications", body)
+        verify: str | bool = spec.get("ca_file") or True
+        client = httpx.AsyncClient(base_url=spec["bridge_url"], verify=verify, timeout=20)
+
+        async def attempt_once() -> int:
+            answer = await client.post("/api/v1/intake/notifications", content=body,
+                                       headers=moodle.sign(body))
+            return answer.status_code
+
+        record = notifier.start(found.id, attempt_once, duplicate=bool(spec.get("duplicate")),
+                                max_delay_s=float(spec.get("max_delay_s", 10)),
+                                kind="quiz_attempt")
+        return JSONResponse(record, status_code=202)
+
+    return [
+        Route("/_standin/quizzes", quiz, methods=["POST"]),
+        Route("/_standin/quizzes/{quiz_id:int}/order", reorder, methods=["POST"]),
+        Route("/_standin/quizzes/exercise", question_exercise, methods=["POST"]),
+        Route("/_standin/quizzes/attempts", attempt, methods=["POST"]),
+        Route("/_standin/quizzes/attempts/{attempt_id:int}", read_attempt),
+        Route("/_standin/quizzes/attempts/{attempt_id:int}/finish", finish, methods=["POST"]),
+        Route("/_standin/quizzes/attempts/{attempt_id:int}/grade", teacher_grade,
+              methods=["POST"]),
+        Route("/_standin/quizzes/notify", notify, methods=["POST"]),
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
