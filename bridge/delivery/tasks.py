@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from bridge.db import session_scope
 from bridge.delivery import service
 from bridge.delivery.models import DeliveryState
+from bridge.worker.metrics import SweepKind, count_requeues
 from bridge.worker.retry import database_unavailable, db_backoff_s
 
 # Tries of one job stopped by the database (Moodle's tries are counted by the outbox row).
@@ -36,4 +37,4 @@ def deliver_task(self: Any, delivery_id: str) -> str:
 def sweep_task() -> int:
     """Periodic: re-send delivery jobs that are due but were lost."""
     with session_scope() as session:
-        return len(service.requeue_due(session))
+        return count_requeues(SweepKind.DELIVERY, len(service.requeue_due(session)))

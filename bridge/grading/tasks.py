@@ -15,6 +15,7 @@ from bridge.grading.metrics import record_grading
 from bridge.grading.sandbox import close_sandbox, get_sandbox, reap_orphans_once
 from bridge.grading.service import Outcome, grade_submission, mark_failed
 from bridge.submissions import service as submissions
+from bridge.worker.metrics import SweepKind, count_requeues
 from grader import ImageMissing, SandboxError, SandboxFailure, sandbox_failure
 
 MAX_RETRIES = 8
@@ -49,7 +50,7 @@ def grade_submission_task(self: Any, submission_id: str) -> str:
 def requeue_stale_task() -> int:
     """Periodic: re-send jobs of submissions left queued or running past their lease."""
     with session_scope() as session:
-        return len(submissions.requeue_stale(session))
+        return count_requeues(SweepKind.GRADING, len(submissions.requeue_stale(session)))
 
 
 @worker_process_init.connect

@@ -5,22 +5,19 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bridge.db import session_scope, utcnow
+from bridge.db import session_scope
 from bridge.intake.models import ActivityKind, IntakeItem, IntakeStatus, ItemKind
 from bridge.intake.repository import IntakeRepository
-from bridge.intake.service import FETCH_ITEM, refetch, take_in
+from bridge.intake.service import refetch, take_in
 from bridge.moodle import MoodleClient, MoodleError, client_for_site
 from bridge.moodle.schemas import AssignSubmission
-from bridge.worker.jobs import enqueue_job
 
 log = logging.getLogger(__name__)
 
 RECONCILE = "bridge.intake.reconcile"
-RECEIVED_GRACE = timedelta(minutes=5)
 SWEEP_MARGIN_S = 120  # Moodle's clock and ours differ; a sweep overlaps the previous one
 
 
@@ -79,11 +76,3 @@ def take_in_found(session: Session, *, site: str, cmid: int, course_id: int, ins
             refetch(session, item, sub.timemodified, event_id=None)
             taken.append(item.id)
     return taken
-
-
-def requeue_stuck(session: Session) -> list[uuid.UUID]:
-    """Re-send fetch jobs lost on the way (broker down after the commit)."""
-    stuck = IntakeRepository(session).stuck(utcnow() - RECEIVED_GRACE)
-    for item_id in stuck:
-        enqueue_job(session, FETCH_ITEM, str(item_id))
-    return stuck

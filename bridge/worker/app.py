@@ -30,6 +30,8 @@ app = Celery("bridge", include=TASK_MODULES)
 app.conf.update(celery_config(get_core_settings()))
 app.conf.beat_schedule = {
     "requeue-stale-submissions": {"task": REQUEUE_STALE, "schedule": 60.0},
+    # Every minute: an item is stuck after 2 minutes untouched (bridge/intake/stuck.py).
+    "moodle-requeue-stuck": {"task": "bridge.intake.requeue_stuck", "schedule": 60.0},
     "moodle-reconcile": {"task": "bridge.intake.reconcile", "schedule": 300.0},
     "moodle-deliveries-sweep": {"task": "bridge.delivery.sweep", "schedule": 60.0},
 }

@@ -42,6 +42,24 @@ TASKS = Counter(
 )
 
 
+class SweepKind(StrEnum):
+    FETCH = "fetch"        # an intake item's fetch from Moodle
+    GRADING = "grading"    # a submission's grading
+    DELIVERY = "delivery"  # a grade's push to Moodle
+
+
+SWEEP_REQUEUES = Counter(
+    "bridge_sweep_requeues_total",
+    "Jobs the periodic sweeps sent again because the first was lost, by kind.", ["kind"],
+)
+
+
+def count_requeues(kind: SweepKind, sent: int) -> int:
+    """Count the jobs one sweep re-sent; returns `sent`."""
+    SWEEP_REQUEUES.labels(kind=kind.value).inc(sent)
+    return sent
+
+
 def multiprocess_enabled() -> bool:
     """Whether metric values live in PROMETHEUS_MULTIPROC_DIR (decided at import time)."""
     return prometheus_values.ValueClass is not prometheus_values.MutexValue
@@ -81,6 +99,8 @@ def start_worker_metrics(
     # Zero-valued series from the start, so rates and ratios exist before the first event.
     for outcome in TaskOutcome:
         TASKS.labels(outcome=outcome.value)
+    for kind in SweepKind:
+        SWEEP_REQUEUES.labels(kind=kind.value)
     declare_sandbox_failures()
     try:
         server = start_http_server(port, addr, registry=worker_registry())

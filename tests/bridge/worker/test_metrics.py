@@ -167,6 +167,9 @@ def test_worker_serves_outcomes_of_its_pool(worker: tuple[int, str, Path]) -> No
                          what=lambda: f"counters of 4/1\n{log.read_text()[-3000:]}")
     assert sample(samples, "grader_tasks_total", outcome="retried") == 0
     assert sample(samples, "grader_sandbox_failures_total", reason="wall_clock") == 0
+    # The sweeps' re-sends are series from the start, zero until a sweep finds a lost job.
+    for kind in ("fetch", "grading", "delivery"):
+        assert sample(samples, "bridge_sweep_requeues_total", kind=kind) == 0
 
     # The worker's log lines are JSON, and a task's lines carry its task and submission ids.
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]

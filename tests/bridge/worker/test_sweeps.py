@@ -1,7 +1,8 @@
-"""The two sweeps behind "no submission is lost", run as their tasks: real PostgreSQL, real Redis.
+"""The sweeps behind "no submission is lost", run as their tasks: real PostgreSQL, real Redis.
 
 `requeue_stale` re-sends the grading of submissions left queued past the grace or running past
-their lease; `requeue_due` re-sends deliveries whose try is due. Each test reads what landed on
+their lease; `requeue_due` re-sends deliveries whose try is due; `requeue_stuck` re-sends the
+fetch of items untouched past their grace. Each counts what it re-sent. Each test reads what landed on
 the broker's `grading` and `moodle` queues, and checks that fresh and finished rows were left
 as they were.
 """
@@ -17,8 +18,10 @@ from datetime import datetime, timedelta
 import pytest
 import redis
 import yaml
+from prometheus_client import REGISTRY
 from sqlalchemy.orm import Session, sessionmaker
 
+from bridge.config import Settings
 from bridge.db import utcnow
 from bridge.delivery import service as delivery
 from bridge.delivery.models import Delivery, DeliveryState
@@ -27,6 +30,9 @@ from bridge.exercises import service as exercises
 from bridge.grading import GRADE_SUBMISSION, REQUEUE_STALE
 from bridge.grading.tasks import requeue_stale_task
 from bridge.intake.models import IntakeItem, IntakeStatus, ItemKind
+from bridge.intake.service import FETCH_ITEM
+from bridge.intake.stuck import FETCH_RETRY_MAX_S, REQUEUE_STUCK, STUCK_GRACE, keep_alive
+from bridge.intake.tasks import requeue_stuck_task
 from bridge.submissions.models import Submission, SubmissionStatus
 from bridge.submissions.service import QUEUED_GRACE
 from bridge.worker.app import app
@@ -246,3 +252,105 @@ def test_a_submission_stays_unseen_by_the_sweep_while_fresh(
         session.commit()
     assert requeue_stale_task() == 1
     assert on_broker(redis_client) == {GRADING_QUEUE: [(GRADE_SUBMISSION, [str(created.id)])]}
+
+
+def requeues(kind: str) -> float:
+    """bridge_sweep_requeues_total{kind} in this process's registry."""
+    return REGISTRY.get_sample_value("bridge_sweep_requeues_total", {"kind": kind}) or 0.0
+
+
+def received(session: Session, n: int, *, untouched_for: timedelta,
+             status: IntakeStatus = IntakeStatus.RECEIVED) -> IntakeItem:
+    """An item last changed `untouched_for` ago."""
+    at = utcnow() - untouched_for
+    row = IntakeItem(site="moodle-a", kind=ItemKind.ASSIGN_SUBMISSION, course_id=2, cmid=1,
+                     instance_id=1, item_id=500 + n, user_id=n, attempt_number=0,
+                     submitted_at=1, status=status, created_at=at, modified_at=at)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def test_requeue_stuck_resends_lost_fetch_jobs_once_per_grace(
+    tasks_db: sessionmaker[Session], redis_client: redis.Redis
+) -> None:
+    with tasks_db() as session:
+        lost = [received(session, n, untouched_for=STUCK_GRACE + timedelta(seconds=5))
+                for n in (1, 2)]
+        left_alone = [
+            # Its job is queued, running, or waiting for its next try (which touched it).
+            received(session, 3, untouched_for=STUCK_GRACE - timedelta(seconds=30)),
+            received(session, 4, untouched_for=timedelta(hours=1),
+                     status=IntakeStatus.FETCHED),
+            received(session, 5, untouched_for=timedelta(hours=1), status=IntakeStatus.FAILED),
+        ]
+        session.commit()
+        before = {row.id: row.modified_at for row in left_alone}
+    counted = requeues("fetch")
+
+    assert requeue_stuck_task() == 2
+
+    assert on_broker(redis_client) == {MOODLE_QUEUE: sorted(
+        (FETCH_ITEM, [str(row.id)]) for row in lost)}
+    assert requeues("fetch") == counted + 2
+    with tasks_db() as session:
+        for row in lost:  # the job just sent is live: touched, so the next sweeps wait for it
+            found = session.get(IntakeItem, row.id)
+            assert found is not None and found.modified_at is not None
+            assert utcnow() - found.modified_at < timedelta(seconds=30)
+        assert {row.id: session.get(IntakeItem, row.id).modified_at  # type: ignore[union-attr]
+                for row in left_alone} == before
+
+    # A minute later the re-sent jobs are still within their grace: nothing is sent twice.
+    redis_client.delete(MOODLE_QUEUE)
+    assert requeue_stuck_task() == 0
+    assert on_broker(redis_client) == {}
+    assert requeues("fetch") == counted + 2
+
+
+def test_a_fetch_job_that_will_retry_keeps_its_item_from_the_sweep(
+    tasks_db: sessionmaker[Session], redis_client: redis.Redis
+) -> None:
+    with tasks_db() as session:
+        retrying = received(session, 1, untouched_for=STUCK_GRACE + timedelta(minutes=1))
+        done = received(session, 2, untouched_for=timedelta(hours=1),
+                        status=IntakeStatus.FETCHED)
+        session.commit()
+        done_at = done.modified_at
+
+    keep_alive(retrying.id, factory=tasks_db)
+    keep_alive(done.id, factory=tasks_db)
+
+    assert requeue_stuck_task() == 0
+    assert on_broker(redis_client) == {}
+    with tasks_db() as session:
+        assert session.get(IntakeItem, done.id).modified_at == done_at  # type: ignore[union-attr]
+
+
+def test_the_stuck_sweep_cannot_race_a_live_fetch_job() -> None:
+    """A try waits at most FETCH_RETRY_MAX_S after touching its item, then makes a few Moodle
+    calls: all of it inside the grace, and the sweep looks twice within it."""
+    schedule = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
+    assert queue_for(REQUEUE_STUCK) == MOODLE_QUEUE
+    assert schedule[REQUEUE_STUCK] <= 60
+    timeout = Settings.model_fields["moodle_timeout_s"].default
+    assert FETCH_RETRY_MAX_S + 2 * timeout < STUCK_GRACE.total_seconds()
+    # A lost job waits at most grace + one beat: about 3 minutes, not 10.
+    assert STUCK_GRACE.total_seconds() + schedule[REQUEUE_STUCK] <= 180
+
+
+def test_each_sweep_counts_what_it_resent(
+    tasks_db: sessionmaker[Session], redis_client: redis.Redis
+) -> None:
+    with tasks_db() as session:
+        version = new_version(session)
+        submission(session, version, SubmissionStatus.QUEUED,
+                   age=QUEUED_GRACE + timedelta(minutes=1))
+        outbox_row(session, version, 1, DeliveryState.RETRYING, utcnow() - timedelta(hours=1))
+        session.commit()
+    grading, deliveries = requeues("grading"), requeues("delivery")
+
+    assert requeue_stale_task() == 1
+    assert sweep_task() == 1
+
+    assert (requeues("grading"), requeues("delivery")) == (grading + 1, deliveries + 1)
