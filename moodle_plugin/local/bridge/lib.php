@@ -22,8 +22,11 @@
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 
+use local_bridge\exercise_package;
 use local_bridge\exercise_verdict;
 use local_bridge\local\activity_settings;
+use local_bridge\local\exercise_files;
+use local_bridge\package_refused;
 
 /**
  * Add "Autograded questions" to a quiz's settings navigation, for those who may configure it.
@@ -92,6 +95,37 @@ function local_bridge_coursemodule_standard_elements($formwrapper, $mform) {
     $mform->setDefault('local_bridge_exercise', (string) ($settings->exercise ?? ''));
     $mform->hideIf('local_bridge_exercise', 'local_bridge_enabled', 'notchecked');
 
+    // The exercise's other files (or one zip of its folder), in the plugin's file area.
+    $context = !empty($current->coursemodule) ? context_module::instance((int) $current->coursemodule) : null;
+    $mform->addElement(
+        'filemanager',
+        'local_bridge_files',
+        get_string('exercisefiles', 'local_bridge'),
+        null,
+        exercise_files::options()
+    );
+    $mform->addHelpButton('local_bridge_files', 'exercisefiles', 'local_bridge');
+    $mform->setDefault('local_bridge_files', exercise_files::prepare_draft(
+        $context ? (int) $context->id : null,
+        exercise_files::ACTIVITY_AREA,
+        0
+    ));
+    $mform->hideIf('local_bridge_files', 'local_bridge_enabled', 'notchecked');
+
+    if ($settings && $settings->bridgestatus === exercise_verdict::VALID) {
+        $mform->addElement(
+            'static',
+            'local_bridge_download',
+            get_string('exercisedownload', 'local_bridge'),
+            html_writer::link(
+                new moodle_url('/local/bridge/download.php', ['cmid' => $current->coursemodule]),
+                get_string('exercisedownloadlink', 'local_bridge')
+            )
+        );
+        $mform->addHelpButton('local_bridge_download', 'exercisedownload', 'local_bridge');
+        $mform->hideIf('local_bridge_download', 'local_bridge_enabled', 'notchecked');
+    }
+
     if ($settings && $settings->bridgestatus !== 'unknown') {
         $mform->addElement(
             'static',
@@ -105,7 +139,7 @@ function local_bridge_coursemodule_standard_elements($formwrapper, $mform) {
 }
 
 /**
- * Refuse an autograded activity without an exercise, or with an oversized one.
+ * Refuse an autograded activity without an exercise, or with files the bridge would refuse.
  *
  * @param moodleform_mod $fromform the form
  * @param array $data submitted data
@@ -116,15 +150,20 @@ function local_bridge_coursemodule_validation($fromform, $data) {
         return [];
     }
     $exercise = (string) ($data['local_bridge_exercise'] ?? '');
-    if (trim($exercise) === '') {
-        return ['local_bridge_exercise' => get_string('exerciserequired', 'local_bridge')];
-    }
     if (strlen($exercise) > activity_settings::MAX_EXERCISE_BYTES) {
         return ['local_bridge_exercise' => get_string(
             'exercisetoolarge',
             'local_bridge',
             display_size(activity_settings::MAX_EXERCISE_BYTES)
         )];
+    }
+    try {
+        $files = exercise_files::draft_files((int) ($data['local_bridge_files'] ?? 0));
+        exercise_package::from($exercise, $files);
+    } catch (package_refused $e) {
+        $field = $e->stringid === 'exerciserequired' || $e->stringid === 'exercisetwice'
+            ? 'local_bridge_exercise' : 'local_bridge_files';
+        return [$field => exercise_files::message($e)];
     }
     return [];
 }
@@ -144,6 +183,16 @@ function local_bridge_coursemodule_edit_post_actions($data, $course) {
     if (!has_capability('local/bridge:configure', $context)) {
         return $data;
     }
+    $files = [];
+    if (isset($data->local_bridge_files)) {
+        exercise_files::save_draft((int) $data->local_bridge_files, (int) $context->id, exercise_files::ACTIVITY_AREA, 0);
+        try {
+            $files = exercise_files::stored_files((int) $context->id, exercise_files::ACTIVITY_AREA, 0);
+        } catch (package_refused $e) {
+            \core\notification::add(exercise_files::message($e), \core\notification::ERROR);
+            return $data;
+        }
+    }
     $verdict = activity_settings::save(
         (int) $data->coursemodule,
         !empty($data->local_bridge_enabled),
@@ -153,7 +202,8 @@ function local_bridge_coursemodule_edit_post_actions($data, $course) {
             'cmid' => (int) $data->coursemodule,
             'kind' => $data->modulename,
             'instance_id' => (int) $data->instance,
-        ]
+        ],
+        $files
     );
     if ($verdict !== null) {
         $message = get_string('status_' . $verdict->status, 'local_bridge') .

@@ -25,6 +25,7 @@
 require(__DIR__ . '/../../config.php');
 
 use local_bridge\exercise_verdict;
+use local_bridge\local\exercise_files;
 use local_bridge\local\question_links;
 use mod_quiz\question\bank\qbank_helper;
 
@@ -59,13 +60,20 @@ if ($form->is_cancelled()) {
 if ($data = $form->get_data()) {
     $activity = ['course_id' => (int) $course->id, 'cmid' => (int) $cm->id, 'kind' => 'quiz', 'instance_id' => (int) $cm->instance];
     foreach ($questions as $entryid => $slot) {
+        $draftitemid = (int) ($data->{"files_{$entryid}"} ?? 0);
         $verdict = question_links::save(
             (int) $cm->id,
             !empty($data->{"linked_{$entryid}"}),
             (string) ($data->{"exercise_{$entryid}"} ?? ''),
             $activity,
-            question_links::identity((int) $slot->questionid)
+            question_links::identity((int) $slot->questionid),
+            exercise_files::draft_files($draftitemid)
         );
+        // Kept per link (item = its row id), so the form shows them next time.
+        $link = question_links::get((int) $cm->id, $entryid);
+        if ($link) {
+            exercise_files::save_draft($draftitemid, (int) $context->id, exercise_files::QUESTION_AREA, (int) $link->id);
+        }
         if ($verdict !== null) {
             $message = format_string($slot->name) . ': ' . get_string('status_' . $verdict->status, 'local_bridge') .
                 ($verdict->message !== '' ? ': ' . s($verdict->message) : '');

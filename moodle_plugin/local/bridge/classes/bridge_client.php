@@ -32,6 +32,8 @@ class bridge_client {
     public const STATES_PATH = '/api/v1/intake/states';
     /** @var string path of the submissions that could not be graded, below the bridge URL */
     public const FAILURES_PATH = '/api/v1/intake/failures';
+    /** @var string path of the exercise download, below the bridge URL */
+    public const EXERCISE_ARCHIVE_PATH = '/api/v1/intake/exercises/archive';
     /** @var int longest error message kept from a response */
     private const MAX_MESSAGE = 2000;
 
@@ -100,6 +102,59 @@ class bridge_client {
             return new exercise_verdict(exercise_verdict::UNREACHABLE, $e->getMessage());
         }
         return self::interpret_exercise_response($response);
+    }
+
+    /**
+     * Send an exercise with its files (schema 2), or exercise.yaml alone (schema 1, as above).
+     *
+     * The body is {"schema", "site", "course_id", "cmid", "kind", "instance_id", ["question"],
+     * then the package's "exercise_yaml", "files" ({path: base64}) and "archive" (base64 zip)}.
+     *
+     * @param array $activity site, course_id, cmid, kind (assign|quiz), instance_id
+     * @param exercise_package $package the exercise.yaml and files the teacher gave
+     * @param array|null $question identity of the linked quiz question, null for a whole activity
+     * @return exercise_verdict
+     */
+    public function submit_exercise_package(
+        array $activity,
+        exercise_package $package,
+        ?array $question = null
+    ): exercise_verdict {
+        $body = ['schema' => $package->schema()] + $activity;
+        if ($question !== null) {
+            $body['question'] = self::question_object($question);
+        }
+        $body = json_encode(
+            $body + $package->fields(),
+            JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR
+        );
+        try {
+            $response = $this->post(self::EXERCISES_PATH, $body);
+        } catch (\RuntimeException $e) {
+            return new exercise_verdict(exercise_verdict::UNREACHABLE, $e->getMessage());
+        }
+        return self::interpret_exercise_response($response);
+    }
+
+    /**
+     * Ask for the exercise of an activity (or of one quiz question) back as a zip.
+     *
+     * The body is {"schema": 1, "site", "cmid", "kind", ["question_bank_entry_id"]}; a 200
+     * answer's body is the zip (`grader check` reads it), a 404 means nothing is linked.
+     *
+     * @param string $site this site's identifier
+     * @param int $cmid course module id
+     * @param string $kind assign or quiz
+     * @param int|null $entryid question bank entry id, for a quiz
+     * @return http_response
+     * @throws \RuntimeException when the bridge could not be reached
+     */
+    public function download_exercise(string $site, int $cmid, string $kind, ?int $entryid = null): http_response {
+        $body = ['schema' => 1, 'site' => $site, 'cmid' => $cmid, 'kind' => $kind];
+        if ($entryid !== null) {
+            $body['question_bank_entry_id'] = $entryid;
+        }
+        return $this->post(self::EXERCISE_ARCHIVE_PATH, json_encode($body, JSON_UNESCAPED_SLASHES | JSON_THROW_ON_ERROR));
     }
 
     /**

@@ -20,10 +20,13 @@ defined('MOODLE_INTERNAL') || die();
 
 require_once($CFG->libdir . '/formslib.php');
 
+use local_bridge\exercise_package;
 use local_bridge\local\activity_settings;
+use local_bridge\local\exercise_files;
+use local_bridge\package_refused;
 
 /**
- * Link the essay questions of a quiz to exercises, one exercise.yaml per question.
+ * Link the essay questions of a quiz to exercises, one exercise (exercise.yaml and files) per question.
  *
  * Fields are named by question bank entry id (linked_<id>, exercise_<id>), never by slot.
  *
@@ -59,6 +62,34 @@ class question_links_form extends \moodleform {
             $mform->setType("exercise_{$entryid}", PARAM_RAW);
             $mform->setDefault("exercise_{$entryid}", (string) ($link->exercise ?? ''));
             $mform->hideIf("exercise_{$entryid}", "linked_{$entryid}", 'notchecked');
+            $mform->addElement(
+                'filemanager',
+                "files_{$entryid}",
+                get_string('exercisefiles', 'local_bridge'),
+                null,
+                exercise_files::options()
+            );
+            $mform->addHelpButton("files_{$entryid}", 'exercisefiles', 'local_bridge');
+            $mform->setDefault("files_{$entryid}", exercise_files::prepare_draft(
+                $link ? (int) \context_module::instance($this->_customdata['cmid'])->id : null,
+                exercise_files::QUESTION_AREA,
+                $link ? (int) $link->id : 0
+            ));
+            $mform->hideIf("files_{$entryid}", "linked_{$entryid}", 'notchecked');
+            if ($link && $link->bridgestatus === \local_bridge\exercise_verdict::VALID) {
+                $mform->addElement(
+                    'static',
+                    "download_{$entryid}",
+                    get_string('exercisedownload', 'local_bridge'),
+                    \html_writer::link(
+                        new \moodle_url('/local/bridge/download.php', [
+                            'cmid' => $this->_customdata['cmid'],
+                            'entryid' => $entryid,
+                        ]),
+                        get_string('exercisedownloadlink', 'local_bridge')
+                    )
+                );
+            }
             if ($link && $link->bridgestatus !== 'unknown') {
                 $mform->addElement(
                     'static',
@@ -86,14 +117,19 @@ class question_links_form extends \moodleform {
                 continue;
             }
             $exercise = (string) ($data["exercise_{$entryid}"] ?? '');
-            if (trim($exercise) === '') {
-                $errors["exercise_{$entryid}"] = get_string('exerciserequired', 'local_bridge');
-            } else if (strlen($exercise) > activity_settings::MAX_EXERCISE_BYTES) {
+            if (strlen($exercise) > activity_settings::MAX_EXERCISE_BYTES) {
                 $errors["exercise_{$entryid}"] = get_string(
                     'exercisetoolarge',
                     'local_bridge',
                     display_size(activity_settings::MAX_EXERCISE_BYTES)
                 );
+                continue;
+            }
+            try {
+                exercise_package::from($exercise, exercise_files::draft_files((int) ($data["files_{$entryid}"] ?? 0)));
+            } catch (package_refused $e) {
+                $field = in_array($e->stringid, ['exerciserequired', 'exercisetwice'], true) ? 'exercise' : 'files';
+                $errors["{$field}_{$entryid}"] = exercise_files::message($e);
             }
         }
         return $errors;

@@ -58,12 +58,21 @@ class activity_settings {
      * @param bool $enabled autograding on
      * @param string $exercise exercise.yaml text
      * @param array $activity course_id, cmid, kind, instance_id (the site is added here)
+     * @param array $files the exercise's other files, path => content (Autograding file area)
      * @return \local_bridge\exercise_verdict|null the bridge's verdict, null when not asked
      */
-    public static function save(int $cmid, bool $enabled, string $exercise, array $activity): ?\local_bridge\exercise_verdict {
+    public static function save(
+        int $cmid,
+        bool $enabled,
+        string $exercise,
+        array $activity,
+        array $files = []
+    ): ?\local_bridge\exercise_verdict {
         global $DB;
         $row = self::get($cmid) ?? (object) ['cmid' => $cmid, 'bridgestatus' => 'unknown'];
-        $changed = !isset($row->id) || (bool) $row->enabled !== $enabled || (string) $row->exercise !== $exercise;
+        // Files are sent on every save: the bridge keeps the current version when they are the same.
+        $changed = !isset($row->id) || (bool) $row->enabled !== $enabled || (string) $row->exercise !== $exercise
+            || $files;
         $row->enabled = (int) $enabled;
         $row->exercise = $exercise;
         $row->timemodified = time();
@@ -72,7 +81,13 @@ class activity_settings {
         if ($enabled && ($changed || $row->bridgestatus !== \local_bridge\exercise_verdict::VALID)) {
             try {
                 $activity = ['site' => (string) get_config('local_bridge', 'siteid')] + $activity;
-                $verdict = outbox::client()->submit_exercise($activity, $exercise);
+                $package = \local_bridge\exercise_package::from($exercise, $files);
+                $verdict = outbox::client()->submit_exercise_package($activity, $package);
+            } catch (\local_bridge\package_refused $e) {
+                $verdict = new \local_bridge\exercise_verdict(
+                    \local_bridge\exercise_verdict::INVALID,
+                    exercise_files::message($e)
+                );
             } catch (\InvalidArgumentException $e) {
                 $verdict = new \local_bridge\exercise_verdict(
                     \local_bridge\exercise_verdict::UNREACHABLE,

@@ -127,14 +127,24 @@ class question_links {
      * @param string $exercise exercise.yaml text
      * @param array $activity course_id, cmid, kind (quiz), instance_id (the site is added here)
      * @param array $question from {@see self::identity()}
+     * @param array $files the exercise's other files, path => content (the question's file area)
      * @return exercise_verdict|null the bridge's verdict, null when not asked
      */
-    public static function save(int $cmid, bool $linked, string $exercise, array $activity, array $question): ?exercise_verdict {
+    public static function save(
+        int $cmid,
+        bool $linked,
+        string $exercise,
+        array $activity,
+        array $question,
+        array $files = []
+    ): ?exercise_verdict {
         global $DB;
         $entryid = (int) $question['question_bank_entry_id'];
         $row = self::get($cmid, $entryid)
             ?? (object) ['cmid' => $cmid, 'questionbankentryid' => $entryid, 'bridgestatus' => 'unknown'];
-        $changed = !isset($row->id) || (bool) $row->linked !== $linked || (string) $row->exercise !== $exercise;
+        // Files are sent on every save: the bridge keeps the current version when they are the same.
+        $changed = !isset($row->id) || (bool) $row->linked !== $linked || (string) $row->exercise !== $exercise
+            || $files;
         $row->linked = (int) $linked;
         $row->exercise = $exercise;
         $row->timemodified = time();
@@ -143,7 +153,10 @@ class question_links {
         if ($linked && ($changed || $row->bridgestatus !== exercise_verdict::VALID)) {
             try {
                 $activity = ['site' => (string) get_config('local_bridge', 'siteid')] + $activity;
-                $verdict = outbox::client()->submit_exercise($activity, $exercise, $question);
+                $package = \local_bridge\exercise_package::from($exercise, $files);
+                $verdict = outbox::client()->submit_exercise_package($activity, $package, $question);
+            } catch (\local_bridge\package_refused $e) {
+                $verdict = new exercise_verdict(exercise_verdict::INVALID, exercise_files::message($e));
             } catch (\InvalidArgumentException $e) {
                 $verdict = new exercise_verdict(exercise_verdict::UNREACHABLE, get_string('notconfigured', 'local_bridge'));
             }

@@ -35,9 +35,19 @@ $string['bridgeverdict'] = 'What the bridge said';
 $string['enabled'] = 'Grade submissions automatically';
 $string['enabled_help'] = 'Every submission is sent to the Moodle Bridge, which runs it against the exercise\'s tests and writes the grade and feedback back.';
 $string['exercise'] = 'Exercise (exercise.yaml)';
-$string['exercise_help'] = 'The exercise definition: language, tests, limits. It is sent to the bridge when you save, and the bridge\'s verdict (valid, or its exact error) is shown here and after saving.';
-$string['exerciserequired'] = 'Autograding needs an exercise.';
+$string['exercise_help'] = 'The exercise definition: language, tests, limits. It is sent to the bridge with the exercise files when you save, and the bridge\'s verdict (valid, or its exact error naming the file and field) is shown here and after saving. Leave it empty when the exercise files hold exercise.yaml (for example a zip of the exercise folder).';
+$string['exercisebadpath'] = 'The file "{$a}" cannot be part of an exercise: use a relative path inside the exercise folder, without "..".';
+$string['exercisedownload'] = 'Exercise as a zip';
+$string['exercisedownload_help'] = 'Downloads the exercise the bridge grades new submissions with (exercise.yaml and all its files) as a zip. Try it on your computer with "grader check exercise.zip --solution good.py --wrong bad.py", change it, and upload the zip again in "Exercise files".';
+$string['exercisedownloadlink'] = 'Download the exercise';
+$string['exercisefiles'] = 'Exercise files';
+$string['exercisefiles_help'] = 'The files the exercise needs besides exercise.yaml: the pytest test file of a unit-test exercise, input and expected-output files, data and support files, in folders as exercise.yaml names them. Or upload one zip of the whole exercise folder (exercise.yaml included, leave the text above empty): it is sent to the bridge as it is and unpacked there. Each save makes a new version of the exercise on the bridge when something changed; submissions made before keep the version they were made with.';
+$string['exercisefilestoolarge'] = 'The exercise and its files are larger than {$a} together.';
+$string['exercisenotlinked'] = 'The bridge holds no exercise for this activity yet.';
+$string['exerciserequired'] = 'Autograding needs an exercise: its exercise.yaml, or a zip of the exercise folder in "Exercise files".';
 $string['exercisetoolarge'] = 'The exercise is larger than {$a}.';
+$string['exercisetoomanyfiles'] = 'An exercise has at most {$a} files.';
+$string['exercisetwice'] = 'There is an {$a} in the files as well as in the text above: keep one of them.';
 $string['failurebody'] = '{$a->student}\'s submission to {$a->activity} could not be graded automatically: {$a->reason}.
 
 {$a->detail}
