@@ -13,6 +13,11 @@ from bridge.repository import Repository
 class HistoryRepository(Repository[GradeHistory]):
     model = GradeHistory
 
+    def append(self, row: GradeHistory) -> GradeHistory:
+        """Insert with the session's next flush (a regrade appends hundreds at once)."""
+        self.session.add(row)
+        return row
+
     def for_item(self, item_id: uuid.UUID, limit: int) -> list[GradeHistory]:
         """An item's events, oldest first."""
         statement = (select(GradeHistory).where(GradeHistory.item_id == item_id)

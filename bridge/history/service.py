@@ -34,7 +34,7 @@ def _append(session: Session, *, event: HistoryEvent, submission: Submission,
     assert version is not None  # a foreign key
     result = SubmissionRepository(session).result_for_round(
         submission.id, grading_round) if with_result else None
-    return HistoryRepository(session).add(GradeHistory(
+    return HistoryRepository(session).append(GradeHistory(
         event=event, item_id=item.id if item else None, site=item.site if item else None,
         cmid=item.cmid if item else None, user_id=item.user_id if item else None,
         submission_id=submission.id, grading_round=grading_round,

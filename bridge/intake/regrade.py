@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bridge.exercises import service as exercises
 from bridge.history import service as history
 from bridge.intake.links import get_link
 from bridge.intake.models import ActivityKind, ItemKind, Regrade
@@ -23,7 +24,8 @@ from grader import SubmissionRejected
 def regrade(session: Session, *, site: str, activity: ActivityKind, cmid: int,
             requested_by: str = history.OPERATOR_ACTOR) -> Regrade:
     """Grade every user's latest item of an activity again, with its newest exercise version."""
-    link, version = get_link(session, site=site, activity=activity, cmid=cmid)
+    _, version = get_link(session, site=site, activity=activity, cmid=cmid)
+    loaded = exercises.load(session, version_id=version.id)  # once, not once per student
     repo = IntakeRepository(session)
     subs = SubmissionRepository(session)
     kind = ItemKind.ASSIGN_SUBMISSION if activity is ActivityKind.ASSIGN \
@@ -44,8 +46,9 @@ def regrade(session: Session, *, site: str, activity: ActivityKind, cmid: int,
         }
         if old is not None:
             try:
-                new = submissions.create(session, exercise_id=link.exercise_id,
-                                         files={f.path: f.content for f in old.files})
+                new = submissions.create_for_version(
+                    session, version=version, loaded=loaded,
+                    files={f.path: f.content for f in old.files})
             except SubmissionRejected as exc:
                 entry["error"] = str(exc)
             else:

@@ -15,6 +15,7 @@ from bridge.grading import GRADE_SUBMISSION
 from bridge.submissions.models import Result, Submission
 from bridge.submissions.repository import SubmissionRepository
 from bridge.worker.jobs import enqueue_job
+from grader import Exercise as LoadedExercise
 from grader import check_submission
 
 QUEUED_GRACE = timedelta(minutes=5)
@@ -36,9 +37,15 @@ def create(session: Session, *, exercise_id: uuid.UUID, files: dict[str, bytes],
     else:
         exercise_version = _version(session, exercise_id, version)
     loaded = exercises.load(session, version_id=exercise_version.id)
+    return create_for_version(session, version=exercise_version, loaded=loaded, files=files)
+
+
+def create_for_version(session: Session, *, version: ExerciseVersion, loaded: LoadedExercise,
+                       files: dict[str, bytes]) -> Submission:
+    """create() with the version already loaded (a regrade loads it once for every student)."""
     checked = check_submission(loaded, files)
     submission = SubmissionRepository(session).add_with_files(
-        Submission(exercise_version_id=exercise_version.id), checked
+        Submission(exercise_version_id=version.id), checked
     )
     enqueue_job(session, GRADE_SUBMISSION, str(submission.id))
     return submission

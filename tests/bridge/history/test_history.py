@@ -117,4 +117,4 @@ def test_the_repository_has_no_way_to_change_a_row() -> None:
     from bridge.history.repository import HistoryRepository
 
     own = {name for name in vars(HistoryRepository) if not name.startswith("_")}
-    assert own == {"model", "for_item", "for_submission", "for_user"}
+    assert own == {"model", "append", "for_item", "for_submission", "for_user"}

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import secrets
+import time
 import uuid
 from typing import Any
 
@@ -161,3 +162,43 @@ def test_signed_questions_refuse_what_is_malformed(moodle_site: FakeMoodle,
     assert client.post("/api/v1/intake/ping", json={}).status_code == 400
     assert client.get(f"/api/v1/sites/{moodle_site.site}/assignments/1/results"
                       ).status_code == 401
+
+
+def test_a_regrade_of_500_students_is_500_grading_jobs(
+        moodle_site: FakeMoodle, client: TestClient, session: Session,
+        redis_client: Any) -> None:
+    """One job per student on the grading queue, so every grading worker takes a share."""
+    from bridge.intake import links
+    from bridge.submissions import service as submissions
+
+    link, _ = links.link_exercise_yaml(session, site=moodle_site.site, activity="assign",
+                                       cmid=1, course_id=2, instance_id=1,
+                                       exercise_yaml=HELLO_EXERCISE)
+    for user in range(1, 501):
+        submission = submissions.create(session, exercise_id=link.exercise_id,
+                                        files={"hello.py": GOOD_HELLO})
+        session.add(IntakeItem(site=moodle_site.site, kind="assign_submission", course_id=2,
+                               cmid=1, instance_id=1, item_id=user, user_id=user,
+                               attempt_number=0, submitted_at=1, status=IntakeStatus.FETCHED,
+                               submission_id=submission.id))
+    session.commit()
+    redis_client.delete("grading")
+    statements = []
+    engine = session.get_bind().engine
+
+    def count(*_: Any) -> None:
+        statements.append(1)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    started_at = time.perf_counter()
+    try:
+        answer = ask(client, moodle_site, "regrades", kind="assign", cmid=1)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    elapsed = time.perf_counter() - started_at
+    assert answer.status_code == 202 and answer.json()["total"] == 500
+    jobs = [json.loads(raw) for raw in redis_client.lrange("grading", 0, -1)]
+    ids = {job["headers"]["argsrepr"] for job in jobs}
+    assert len(jobs) == len(ids) == 500
+    print(f"\nregrade of 500 students: {elapsed:.2f} s for the request, {len(statements)} SQL "
+          f"statements, {len(jobs)} grading jobs")
