@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bridge.history import service as history
 from bridge.intake.models import ActivityKind, Regrade
 from bridge.intake.questions import get_question_link
 from bridge.intake.repository import IntakeRepository
@@ -19,7 +20,8 @@ from bridge.submissions.repository import SubmissionRepository
 from grader import SubmissionRejected
 
 
-def regrade_question(session: Session, *, site: str, cmid: int, bank_entry_id: int) -> Regrade:
+def regrade_question(session: Session, *, site: str, cmid: int, bank_entry_id: int,
+                     requested_by: str = history.OPERATOR_ACTOR) -> Regrade:
     """Grade every attempt's item of one quiz question again, with its newest exercise version.
 
     QuestionLinkNotFound when the question is not linked.
@@ -28,6 +30,10 @@ def regrade_question(session: Session, *, site: str, cmid: int, bank_entry_id: i
                                       bank_entry_id=bank_entry_id)
     repo = IntakeRepository(session)
     subs = SubmissionRepository(session)
+    started = repo.add_regrade(Regrade(site=site, activity=ActivityKind.QUIZ, cmid=cmid,
+                                       question_bank_entry_id=bank_entry_id,
+                                       exercise_version_id=version.id,
+                                       requested_by=requested_by[:200], entries=[]))
     entries: list[dict[str, Any]] = []
     for item in repo.graded_question_items(site, cmid, bank_entry_id):
         old_id = item.submission_id
@@ -48,7 +54,11 @@ def regrade_question(session: Session, *, site: str, cmid: int, bank_entry_id: i
             else:
                 item.submission_id = new.id
                 entry["new_submission_id"] = str(new.id)
+            history.record_regrade(
+                session, item=item, regrade_id=started.id, old_submission_id=old.id,
+                new_submission_id=item.submission_id if entry["error"] is None else None,
+                old_score=entry["old_score"], actor=requested_by, error=entry["error"])
         entries.append(entry)
-    return repo.add_regrade(Regrade(site=site, activity=ActivityKind.QUIZ, cmid=cmid,
-                                    question_bank_entry_id=bank_entry_id,
-                                    exercise_version_id=version.id, entries=entries))
+    started.entries = entries
+    session.flush()
+    return started

@@ -13,6 +13,7 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -142,10 +143,11 @@ def take_questions(session: Session, attempt: IntakeItem,
         have.add(question.questionbankentryid)
         refused = refusal(question)
         if refused is None:
+            version = pinned_version(session, link.exercise_id, attempt.submitted_at)
             try:
-                submission = submissions.create(session, exercise_id=link.exercise_id,
-                                                files=response_files(session, link.exercise_id,
-                                                                     question))
+                submission = submissions.create(
+                    session, exercise_id=link.exercise_id, version=version,
+                    files=response_files(session, link.exercise_id, version, question))
             except SubmissionRejected as exc:
                 refused = str(exc)
             else:
@@ -171,9 +173,16 @@ def refusal(question: AttemptQuestion) -> str | None:
     return None
 
 
-def response_files(session: Session, exercise_id: uuid.UUID,
+def pinned_version(session: Session, exercise_id: uuid.UUID, submitted_at: int) -> int:
+    """The exercise version current when the attempt was finished (as for assignments: Moodle's
+    time in whole seconds, so the end of that second), even if the teacher saved a newer one."""
+    return exercises.version_at(session, exercise_id=exercise_id,
+                                at=datetime.fromtimestamp(submitted_at + 1, UTC)).number
+
+
+def response_files(session: Session, exercise_id: uuid.UUID, version: int,
                    question: AttemptQuestion) -> dict[str, bytes]:
     """The response as the exercise's entrypoint file (the program the student wrote)."""
-    version = exercises.latest(session, exercise_id=exercise_id)
-    entrypoint = exercises.load(session, version_id=version.id).spec.entrypoint
+    found = exercises.version(session, exercise_id=exercise_id, number=version)
+    entrypoint = exercises.load(session, version_id=found.id).spec.entrypoint
     return {entrypoint: question.response.encode()}

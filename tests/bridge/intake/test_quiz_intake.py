@@ -306,3 +306,20 @@ def test_an_attempt_of_someone_else_is_refused(quiz_site: FakeMoodle, client: Te
     read = client.get(f"/api/v1/items/{attempt_item}").json()
     assert "userid is 5, the notification said 6" in read["error"]
     assert questions_of(session, attempt_item) == []
+
+
+def test_a_response_is_graded_by_the_version_current_when_it_was_finished(
+        quiz_site: FakeMoodle, client: TestClient, session: Session,
+        db_factory: sessionmaker) -> None:
+    link_both(client, quiz_site)
+    attempt = quiz_site.add_quiz_attempt(1, STUDENT, {1: GOOD_SQUARES, 2: GOOD_TOTAL})
+    attempt.timefinish -= 5  # finished before the teacher saved the question again
+    attempt_item = notify(client, quiz_site, attempt)
+    assert upload(client, quiz_site, 101, SQUARES_EXERCISE.replace("five", "5"))["version"] == 2
+    assert service.fetch_item(attempt_item, factory=db_factory) is IntakeStatus.FETCHED
+    subs = SubmissionRepository(session)
+    first = questions_of(session, attempt_item)[0]
+    from bridge.exercises.models import ExerciseVersion
+
+    version = session.get(ExerciseVersion, subs.get(first.submission_id).exercise_version_id)
+    assert version.number == 1
