@@ -13,15 +13,17 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from bridge.config import get_settings
 from bridge.deps import ApiKeyDep, SessionDep
+from bridge.exercises.endpoints import zip_response
 from bridge.exercises.schemas import decode_files
 from bridge.exercises.service import ExerciseNotFound
-from bridge.intake import links, questions, regrade, replay, service
+from bridge.intake import downloads, links, questions, regrade, replay, service
 from bridge.intake import status as item_status
+from bridge.intake.downloads import ExerciseDownload
 from bridge.intake.models import ActivityKind, ItemKind
 from bridge.intake.quiz_endpoints import router as quiz_operators
 from bridge.intake.schemas import (
@@ -182,6 +184,29 @@ async def receive_exercise(request: Request, session: SessionDep, clock: ClockDe
                             status.HTTP_422_UNPROCESSABLE_CONTENT)
     return {"valid": True, "message": links.describe_version(session, version),
             "exercise_id": str(exercise_id), "version": version.number}
+
+
+@intake.post("/exercises/archive", response_class=Response,
+             responses={200: {"content": {"application/zip": {}},
+                              "description": "the exercise folder, as `grader check` reads it"}})
+async def send_exercise_archive(request: Request, session: SessionDep, clock: ClockDep) -> Any:
+    """A teacher downloads the exercise of an activity (or quiz question) back as a zip."""
+    now = clock()
+    try:
+        wanted = await _verified(request, ExerciseDownload,
+                                 get_settings().intake_max_body_bytes, now)
+    except Refused as refused:
+        return refusal(refused.verdict, refused.detail)
+    if not _first_time(session, request, now):
+        return refusal(Verdict.REPLAYED, "this signed request was already answered")
+    try:
+        name, data = downloads.linked_zip(
+            session, site=wanted.site, kind=ActivityKind(wanted.kind), cmid=wanted.cmid,
+            question_bank_entry_id=wanted.question_bank_entry_id)
+    except links.LinkNotFound:
+        return JSONResponse({"error": "not_linked", "detail": "no exercise is linked here"},
+                            status.HTTP_404_NOT_FOUND)
+    return zip_response(name, data)
 
 
 def _link_read(session: SessionDep, site: str, activity: ActivityKind, cmid: int) -> LinkRead:

@@ -266,6 +266,13 @@ def _exercise_form(w: World) -> Call:
         "instance_id": 1, "exercise_yaml": HELLO_EXERCISE}))
 
 
+@recipe("POST", "/api/v1/intake/exercises/archive")
+def _exercise_download(w: World) -> Call:
+    _linked(w)  # a read, but its signature is remembered (a replay is refused)
+    return Call("POST", "/api/v1/intake/exercises/archive",
+                _signed(w, w.moodle.exercise_download_body(1)))
+
+
 @recipe("PUT", "/api/v1/sites/{site}/assignments/{cmid}/exercise")
 def _link(w: World) -> Call:
     return Call("PUT", f"/api/v1/sites/{w.moodle.site}/assignments/1/exercise", {"json": {

@@ -18,6 +18,7 @@ import re
 import socket
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -450,7 +451,8 @@ class FakeMoodle:
     def exercise_download_body(self, cmid: int, kind: str = "assign",
                                question_bank_entry_id: int | None = None) -> bytes:
         """bridge_client::download_exercise(): which activity's exercise to send back."""
-        body: dict[str, Any] = {"schema": 1, "site": self.site, "cmid": cmid, "kind": kind}
+        body: dict[str, Any] = {"schema": 1, "site": self.site, "nonce": uuid.uuid4().hex,
+                                "cmid": cmid, "kind": kind}
         if question_bank_entry_id is not None:
             body["question_bank_entry_id"] = question_bank_entry_id
         return json.dumps(body, separators=(",", ":")).encode()

@@ -139,7 +139,8 @@ class bridge_client {
     /**
      * Ask for the exercise of an activity (or of one quiz question) back as a zip.
      *
-     * The body is {"schema": 1, "site", "cmid", "kind", ["question_bank_entry_id"]}; a 200
+     * The body is {"schema": 1, "site", "nonce", "cmid", "kind", ["question_bank_entry_id"]}
+     * (a fresh nonce: two clicks are two requests, a captured one cannot be replayed); a 200
      * answer's body is the zip (`grader check` reads it), a 404 means nothing is linked.
      *
      * @param string $site this site's identifier
@@ -150,7 +151,7 @@ class bridge_client {
      * @throws \RuntimeException when the bridge could not be reached
      */
     public function download_exercise(string $site, int $cmid, string $kind, ?int $entryid = null): http_response {
-        $body = ['schema' => 1, 'site' => $site, 'cmid' => $cmid, 'kind' => $kind];
+        $body = ['schema' => 1, 'site' => $site, 'nonce' => bin2hex(random_bytes(16)), 'cmid' => $cmid, 'kind' => $kind];
         if ($entryid !== null) {
             $body['question_bank_entry_id'] = $entryid;
         }

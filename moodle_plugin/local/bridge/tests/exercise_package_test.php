@@ -129,10 +129,15 @@ final class exercise_package_test extends \PHPUnit\Framework\TestCase {
         $this->assertSame("PK\x03\x04zip", $client->download_exercise('site', 3, 'quiz', 9)->body);
         [$url, $headers, $body] = $transport->requests[0];
         $this->assertSame('http://127.0.0.1:8000/api/v1/intake/exercises/archive', $url);
-        $this->assertSame('{"schema":1,"site":"site","cmid":3,"kind":"quiz","question_bank_entry_id":9}', $body);
+        $sent = json_decode($body, true);
+        $this->assertMatchesRegularExpression('/^[0-9a-f]{32}$/', $sent['nonce']);
+        $this->assertSame(['schema' => 1, 'site' => 'site', 'nonce' => $sent['nonce'], 'cmid' => 3, 'kind' => 'quiz',
+            'question_bank_entry_id' => 9], $sent);
         $this->assertSame('valid', $signer->verify($headers, $body, 1000));
         $client->download_exercise('site', 1, 'assign');
-        $this->assertSame('{"schema":1,"site":"site","cmid":1,"kind":"assign"}', $transport->requests[1][2]);
+        $again = json_decode($transport->requests[1][2], true);
+        $this->assertSame(['schema', 'site', 'nonce', 'cmid', 'kind'], array_keys($again));
+        $this->assertNotSame($sent['nonce'], $again['nonce']);
     }
 
     /**
