@@ -41,6 +41,9 @@ class exercise_files {
      * @return array
      */
     public static function options(): array {
+        global $CFG;
+        // FILE_INTERNAL lives in repository/lib.php, which the questions page does not load otherwise.
+        require_once($CFG->dirroot . '/repository/lib.php');
         return [
             'subdirs' => 1,
             'maxfiles' => exercise_package::MAX_FILES,
