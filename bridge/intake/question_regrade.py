@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bridge.exercises import service as exercises
 from bridge.history import service as history
 from bridge.intake.models import ActivityKind, Regrade
 from bridge.intake.questions import get_question_link
@@ -26,8 +27,9 @@ def regrade_question(session: Session, *, site: str, cmid: int, bank_entry_id: i
 
     QuestionLinkNotFound when the question is not linked.
     """
-    link, version = get_question_link(session, site=site, cmid=cmid,
-                                      bank_entry_id=bank_entry_id)
+    _, version = get_question_link(session, site=site, cmid=cmid,
+                                   bank_entry_id=bank_entry_id)
+    loaded = exercises.load(session, version_id=version.id)  # once, not once per attempt
     repo = IntakeRepository(session)
     subs = SubmissionRepository(session)
     started = repo.add_regrade(Regrade(site=site, activity=ActivityKind.QUIZ, cmid=cmid,
@@ -47,8 +49,9 @@ def regrade_question(session: Session, *, site: str, cmid: int, bank_entry_id: i
         }
         if old is not None:
             try:
-                new = submissions.create(session, exercise_id=link.exercise_id,
-                                         files={f.path: f.content for f in old.files})
+                new = submissions.create_for_version(
+                    session, version=version, loaded=loaded,
+                    files={f.path: f.content for f in old.files})
             except SubmissionRejected as exc:
                 entry["error"] = str(exc)
             else:
