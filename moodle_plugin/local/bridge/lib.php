@@ -39,6 +39,7 @@ function local_bridge_extend_settings_navigation($settingsnav, $context) {
         return;
     }
     [, $cm] = get_course_and_cm_from_cmid($context->instanceid);
+    local_bridge_add_results_node($settingsnav, $cm, $context);
     if ($cm->modname !== 'quiz' || !has_capability('local/bridge:configure', $context)) {
         return;
     }
@@ -50,6 +51,29 @@ function local_bridge_extend_settings_navigation($settingsnav, $context) {
             navigation_node::TYPE_SETTING,
             null,
             'local_bridge_questions'
+        );
+    }
+}
+
+/**
+ * Add "Autograding results" (regrade, pass rates, export) for an autograded activity's graders (issue 13).
+ *
+ * @param settings_navigation $settingsnav the settings navigation
+ * @param cm_info $cm the activity
+ * @param context_module $context its context
+ */
+function local_bridge_add_results_node($settingsnav, $cm, $context): void {
+    if (!in_array($cm->modname, activity_settings::MODULES, true) || !has_capability("mod/{$cm->modname}:grade", $context)) {
+        return;
+    }
+    $node = $settingsnav->find('modulesettings', navigation_node::TYPE_SETTING);
+    if ($node) {
+        $node->add(
+            get_string('resultspage', 'local_bridge'),
+            new moodle_url('/local/bridge/results.php', ['cmid' => $cm->id]),
+            navigation_node::TYPE_SETTING,
+            null,
+            'local_bridge_results'
         );
     }
 }
@@ -210,6 +234,21 @@ function local_bridge_coursemodule_edit_post_actions($data, $course) {
             ($verdict->message !== '' ? ': ' . s($verdict->message) : '');
         \core\notification::add($message, $verdict->status === exercise_verdict::VALID
             ? \core\notification::SUCCESS : \core\notification::ERROR);
+        local_bridge_offer_regrade($verdict, $data);
     }
     return $data;
+}
+
+/**
+ * After a valid save of an assignment's exercise, offer to regrade what was graded before (issue 13).
+ *
+ * @param exercise_verdict $verdict the bridge's verdict on the save
+ * @param stdClass $data submitted form data
+ */
+function local_bridge_offer_regrade(exercise_verdict $verdict, $data): void {
+    if ($verdict->status !== exercise_verdict::VALID || $data->modulename !== 'assign' || empty($data->local_bridge_enabled)) {
+        return;
+    }
+    $url = new moodle_url('/local/bridge/results.php', ['cmid' => $data->coursemodule]);
+    \core\notification::add(get_string('regrade_aftersave', 'local_bridge', $url->out(false)), \core\notification::INFO);
 }

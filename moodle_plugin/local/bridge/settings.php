@@ -33,6 +33,13 @@ if ($hassiteconfig) {
         new moodle_url('/local/bridge/status.php'),
         'local/bridge:viewstatus'
     ));
+    $ADMIN->add('localplugins', new admin_externalpage(
+        'local_bridge_testconnection',
+        new lang_string('testconnection', 'local_bridge'),
+        new moodle_url('/local/bridge/testconnection.php'),
+        'moodle/site:config',
+        true
+    ));
 
     if ($ADMIN->fulltree) {
         $settings->add(new admin_setting_configtext(
@@ -61,6 +68,15 @@ if ($hassiteconfig) {
             new lang_string('sendimmediately', 'local_bridge'),
             new lang_string('sendimmediately_desc', 'local_bridge'),
             1
+        ));
+        $settings->add(new admin_setting_description(
+            'local_bridge/testconnection',
+            new lang_string('testconnection', 'local_bridge'),
+            html_writer::link(
+                new moodle_url('/local/bridge/testconnection.php'),
+                get_string('testconnection_button', 'local_bridge'),
+                ['class' => 'btn btn-secondary']
+            )
         ));
     }
 }

@@ -75,4 +75,8 @@ foreach ($rows as $row) {
 echo \local_bridge\output\state_table::render(array_values($stateitems), true);
 // End: autograding state (issue 17).
 
+// Begin: results, regrade and grade history of the listed activities and submissions (issue 13).
+echo \local_bridge\output\results_view::status_links($rows);
+// End: results and history (issue 13).
+
 echo $OUTPUT->footer();

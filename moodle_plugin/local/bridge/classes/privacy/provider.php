@@ -47,6 +47,7 @@ class provider implements
             'files' => 'privacy:metadata:bridge:files',
             'quizattempt' => 'privacy:metadata:bridge:quizattempt',
             'timesubmitted' => 'privacy:metadata:bridge:timesubmitted',
+            'gradehistory' => 'privacy:metadata:bridge:gradehistory',
         ], 'privacy:metadata:bridge');
         $collection->add_database_table('local_bridge_notification', [
             'userid' => 'privacy:metadata:notification:userid',
@@ -141,6 +142,8 @@ class provider implements
                     (object) ['notifications' => array_values($rows), 'failures' => array_values($failures)]
                 );
             }
+            // The bridge's grade history of the user's submissions in this activity (issue 13).
+            bridge_history::export($context, (int) $userid);
         }
     }
 
