@@ -18,6 +18,7 @@ from grader.pytest_report import PytestReport, ReportEntry
 MAX_DEPTH = 16
 MAX_ELEMENTS = 50_000
 MAX_MESSAGE = 2000
+FRAMEWORK_FRAMES = ("at org.junit.", "at java.base/", "at jdk.internal.", "... ")
 OUTCOMES = {"failure": "failed", "error": "error", "skipped": "skipped"}
 
 
@@ -70,7 +71,7 @@ class _Reader:
         if self.case is None:
             return
         if tag in ("failure", "error") and self.message is not None:
-            body = "".join(self.message).strip()
+            body = _without_framework_frames("".join(self.message).strip())
             if body:
                 self.case["message"] = body[:MAX_MESSAGE]
             self.message = None
@@ -81,6 +82,12 @@ class _Reader:
                 self.entries.setdefault(name, []).append(ReportEntry(
                     function=name, outcome=case["outcome"], duration_s=_seconds(case["time"]),
                     message=case["message"]))
+
+
+def _without_framework_frames(trace: str) -> str:
+    """A stack trace without JUnit's and the JDK's frames: what is left is the tests'."""
+    return "\n".join(line for line in trace.splitlines()
+                     if not line.lstrip().startswith(FRAMEWORK_FRAMES))
 
 
 def _refuse(*_: object) -> None:

@@ -24,12 +24,15 @@ def jvm_flags(heap_mb: int) -> list[str]:
     Why each: a serial collector and C1 only (one CPU, short programs: no GC or compiler
     threads to wait for, start-up in about a third of the default time); the class-data
     archive Debian ships (`-Xshare:auto`); no hsperfdata file in /tmp; metaspace, code cache
-    and direct buffers capped so that heap + those stays well inside the container's cgroup.
+    and direct buffers capped so that heap + those stays well inside the container's cgroup;
+    the JVM's own warnings on stderr, not in the program's output (where a thread bomb's
+    "failed to start thread" would flood it).
     """
     return [f"-Xmx{heap_mb}m", f"-Xms{min(heap_mb, 32)}m", "-Xss8m", "-XX:+UseSerialGC",
             "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-Xshare:auto",
             "-XX:-UsePerfData", "-XX:MaxMetaspaceSize=128m", "-XX:ReservedCodeCacheSize=32m",
-            "-XX:MaxDirectMemorySize=64m"]
+            "-XX:MaxDirectMemorySize=64m", "-Xlog:disable",
+            "-Xlog:all=warning,os+thread=off:stderr"]
 
 
 def java_class(path: str) -> str:
