@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import shutil
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -69,6 +70,17 @@ def test_a_zip_of_the_exercise_folder_becomes_version_1(upload: Upload, session:
     assert exercise["spec"]["unittest"] == "test_stats.py"
     assert upload(archive=zipped(FILES, folder="renamed")).json()["version"] == 1  # same files
     assert stored(session) == (1, 1)
+
+
+def test_a_zip_made_by_a_zip_tool(upload: Upload, tmp_path: Path) -> None:
+    """shutil's zip of the folder (directory entries, the folder's name on top), as teachers make."""
+    for path, content in FILES.items():
+        (tmp_path / "mean" / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "mean" / path).write_bytes(content)
+    made = shutil.make_archive(str(tmp_path / "mean"), "zip", root_dir=tmp_path, base_dir="mean")
+    assert "mean/data/" in zipfile.ZipFile(made).namelist()
+    response = upload(archive=Path(made).read_bytes())
+    assert response.status_code == 200 and response.json()["version"] == 1, response.text
 
 
 def test_files_with_the_forms_exercise_yaml(upload: Upload) -> None:
