@@ -180,7 +180,10 @@ def _push(moodle: MoodleClient, job: GradePush) -> Attempt:
         return Attempt(DeliveryState.SUPERSEDED, grade=grade)
     if current is not None and current.attemptnumber == job.attempt_number and current.is_set:
         assert current.grade is not None
-        if job.last_pushed is None or abs(current.grade - job.last_pushed) > GRADE_TOLERANCE:
+        # Set by the bridge's own user, it is a push whose record was lost (the database went
+        # away before its commit), not a teacher's change: pushed again, idempotently.
+        if (job.last_pushed is None or abs(current.grade - job.last_pushed) > GRADE_TOLERANCE) \
+                and current.grader != moodle.get_site_user_id():
             return Attempt(DeliveryState.TEACHER_OVERRIDE, grade=grade,
                            error=f"Moodle holds {current.grade:g}, we last pushed "
                                  f"{'nothing' if job.last_pushed is None else job.last_pushed}")

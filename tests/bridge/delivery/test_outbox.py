@@ -23,7 +23,7 @@ from bridge.submissions.repository import SubmissionRepository
 from grader.exercise import Visibility
 from grader.results import GradingResult, RunStatus, TestResult, TestStatus
 from tests.fakes.fixtures import GOOD_HELLO, HELLO_EXERCISE
-from tests.fakes.moodle import FakeMoodle
+from tests.fakes.moodle import FakeGrade, FakeMoodle
 
 
 def result(score: float, *, name: str = "greets the world") -> GradingResult:
@@ -158,6 +158,20 @@ def test_teacher_grade_before_ours_is_kept(moodle_site: FakeMoodle, session: Ses
     moodle_site.teacher_sets_grade(1, 5, 40)
     assert service.deliver(delivery.id, factory=db_factory).state is DeliveryState.TEACHER_OVERRIDE
     assert moodle_site.saved_grades == []
+
+
+def test_our_push_whose_record_was_lost_is_not_a_teacher_change(
+        moodle_site: FakeMoodle, session: Session, db_factory: sessionmaker) -> None:
+    """The database went away between the push and its commit; the retry finds our grade."""
+    lost = graded(session, moodle_site, 1)
+    moodle_site.grades[(1, 5, 0)] = FakeGrade(50.0, FakeMoodle.BRIDGE_USER)
+    assert service.deliver(lost.id, factory=db_factory).state is DeliveryState.DELIVERED
+    assert moodle_site.grade_of(1, 5) == 50
+
+    # The same grade set by a teacher is theirs: who set it decides, not its value.
+    other = graded(session, moodle_site, 1, user_id=6)
+    moodle_site.teacher_sets_grade(1, 6, 50)
+    assert service.deliver(other.id, factory=db_factory).state is DeliveryState.TEACHER_OVERRIDE
 
 
 def test_new_attempt_supersedes_an_older_delivery(moodle_site: FakeMoodle, session: Session,
