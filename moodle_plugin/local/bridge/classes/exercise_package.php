@@ -124,18 +124,6 @@ final class exercise_package {
     }
 
     /**
-     * A digest of everything sent: the same exercise saved again need not be sent again.
-     *
-     * @return string sha256 hex
-     */
-    public function fingerprint(): string {
-        return hash('sha256', json_encode(
-            ['schema' => $this->schema()] + $this->fields(),
-            JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR
-        ));
-    }
-
-    /**
      * Refuse a path that could leave the exercise folder or that the bridge cannot store.
      *
      * @param string $path relative path in the file area

@@ -111,15 +111,6 @@ final class exercise_package_test extends \PHPUnit\Framework\TestCase {
     }
 
     /**
-     * The same files give the same fingerprint; a changed byte another.
-     */
-    public function test_fingerprint(): void {
-        $one = exercise_package::from('y', ['a' => '1', 'b' => '2']);
-        $this->assertSame($one->fingerprint(), exercise_package::from('y', ['b' => '2', 'a' => '1'])->fingerprint());
-        $this->assertNotSame($one->fingerprint(), exercise_package::from('y', ['a' => '1', 'b' => '3'])->fingerprint());
-    }
-
-    /**
      * A download is a signed POST naming the activity; its answer comes back as it is.
      */
     public function test_download_request(): void {
