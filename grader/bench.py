@@ -1,18 +1,20 @@
 """`make bench`: grading throughput and latency against the bare-process floor, per language.
 
-For Python and C it prints, in one run:
-- the floor: the same submission done with bare host processes (C: gcc, then the binary per
-  test), two workers in parallel;
+For each language (Python, C, C++, JavaScript, Java; `--languages` picks some) it prints:
+- the floor: the same submission done with bare host processes (compiled languages: the
+  compile, then the program per test), two workers in parallel;
 - the grader's throughput with two workers (each its own process and sandbox), 10 tests per
   submission, and its ratio to the floor;
 - the p50/p95 latency a submission adds: each submission graded through the sandbox minus the
   same work done natively, measured one at a time.
+A language whose tool is missing on the host (g++, node, javac) gets the grader's figure only.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import shutil
 import statistics
 import subprocess
 import sys
@@ -24,11 +26,15 @@ from typing import Any
 
 import yaml
 
+from grader.exercise import Limits
+from grader.languages import LANGUAGES
+
 TESTS = 10
 # The floor runs Debian's python3 and gcc, what the runner images have: a slower host
 # interpreter (a pyenv build, say) would flatter the sandbox.
 NATIVE_PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
 C_FLAGS = ["-O2", "-std=c17", "-Wall", "-Wextra"]
+DEFAULT_LIMITS = Limits()
 
 
 @dataclass(frozen=True)
@@ -37,16 +43,38 @@ class Case:
     entrypoint: str
     source: bytes
     target: dict[str, float]  # figure -> target, printed beside it
+    per_worker: int  # submissions per worker in the throughput runs
+
+    def native_argv(self) -> tuple[list[str] | None, list[str]]:
+        """The compile step (if any) and the per-test command line, as bare host processes.
+
+        Python and C as before; the other languages run the profile's own command lines, so
+        the floor pays the same JVM and V8 flags as the sandbox.
+        """
+        if self.language == "c":
+            return ["gcc", *C_FLAGS, "-o", "prog", self.entrypoint, "-lm"], ["./prog"]
+        if self.language == "python":
+            return None, [NATIVE_PYTHON, "-E", "-s", self.entrypoint]
+        profile = LANGUAGES[self.language]
+        memory = DEFAULT_LIMITS.memory_mb if "memory_mb" not in profile.limits \
+            else int(profile.limits["memory_mb"])
+        compile_memory = int(profile.limits.get("compile_memory_mb",
+                                                DEFAULT_LIMITS.compile_memory_mb))
+        return (profile.compile_argv(self.entrypoint, [self.entrypoint], None, None,
+                                     compile_memory),
+                profile.run_argv(self.entrypoint, [], memory))
+
+    def native_tool(self) -> str:
+        """The host program the floor needs (it is not measured without it)."""
+        compile_argv, run_argv = self.native_argv()
+        return (compile_argv or run_argv)[0]
 
     def native(self, workdir: Path) -> float:
         """Do one submission's work with bare host processes; return seconds."""
+        compile_argv, argv = self.native_argv()
         started = time.perf_counter()
-        if self.language == "c":
-            subprocess.run(["gcc", *C_FLAGS, "-o", "prog", self.entrypoint, "-lm"],
-                           cwd=workdir, check=True, capture_output=True)
-            argv = ["./prog"]
-        else:
-            argv = [NATIVE_PYTHON, "-E", "-s", self.entrypoint]
+        if compile_argv is not None:
+            subprocess.run(compile_argv, cwd=workdir, check=True, capture_output=True)
         for i in range(TESTS):
             out = subprocess.run(argv, cwd=workdir, input=f"{i} {i * 7}\n".encode(),
                                  capture_output=True, timeout=10, check=False)
@@ -64,12 +92,27 @@ class Case:
 CASES = {
     "python": Case("python", "solution.py",
                    b"a, b = map(int, input().split())\nprint(a + b)\n",
-                   {"ratio": 1.5, "p50": 15.0, "p95": 40.0}),
+                   {"ratio": 1.5, "p50": 15.0, "p95": 40.0}, per_worker=150),
     "c": Case("c", "solution.c",
               b'#include <stdio.h>\nint main(void) {\n    long a, b;\n'
               b'    if (scanf("%ld %ld", &a, &b) != 2) return 1;\n'
               b'    printf("%ld\\n", a + b);\n    return 0;\n}\n',
-              {"ratio": 1.0}),
+              {"ratio": 1.0}, per_worker=40),
+    "cpp": Case("cpp", "main.cpp",
+                b"#include <iostream>\nint main() {\n    long a, b;\n"
+                b"    if (!(std::cin >> a >> b)) return 1;\n"
+                b'    std::cout << a + b << "\\n";\n}\n',
+                {"ratio": 1.0}, per_worker=30),
+    "javascript": Case("javascript", "main.js",
+                       b'const [a, b] = require("fs").readFileSync(0, "utf8").trim()'
+                       b".split(/\\s+/).map(Number);\nconsole.log(a + b);\n",
+                       {"ratio": 1.0}, per_worker=40),
+    "java": Case("java", "Main.java",
+                 b"import java.util.Scanner;\npublic class Main {\n"
+                 b"    public static void main(String[] args) {\n"
+                 b"        Scanner in = new Scanner(System.in);\n"
+                 b"        System.out.println(in.nextLong() + in.nextLong());\n    }\n}\n",
+                 {"ratio": 1.0}, per_worker=15),
 }
 
 
@@ -161,42 +204,62 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def bench(name: str, submissions: int, workers: int, samples: int) -> None:
-    """Measure and print one language's figures."""
+    """Measure and print one language's figures (the floor only where the host has the tool)."""
     case = CASES[name]
-    print(f"[{name}] floor ...", file=sys.stderr, flush=True)
-    floor = measure_floor(name, submissions, workers)
+    floor: float | None = None
+    tool = case.native_tool()
+    if shutil.which(tool) is None:
+        print(f"[{name}] no {tool} on this host: no floor, no latency", file=sys.stderr)
+    else:
+        print(f"[{name}] floor ...", file=sys.stderr, flush=True)
+        floor = measure_floor(name, submissions, workers)
     print(f"[{name}] grader ...", file=sys.stderr, flush=True)
     grader = measure_grader(name, submissions, workers)
+    print(f"{name:10} grader (sandboxed):         {grader:8.1f} submissions/min", flush=True)
+    if floor is None:
+        return
     print(f"[{name}] latency ...", file=sys.stderr, flush=True)
     overheads, natives = measure_latency(name, samples)
     target = case.target
     latency = ""
     if "p50" in target:
         latency = f"   (target p50 <= {target['p50']:.0f} ms, p95 <= {target['p95']:.0f} ms)"
-    print(f"{name:6} floor (bare processes):     {floor:8.1f} submissions/min")
-    print(f"{name:6} grader (sandboxed):         {grader:8.1f} submissions/min")
-    print(f"{name:6} ratio grader/floor:         {grader / floor:8.2f}   "
+    print(f"{name:10} floor (bare processes):     {floor:8.1f} submissions/min")
+    print(f"{name:10} ratio grader/floor:         {grader / floor:8.2f}   "
           f"(target >= {target['ratio']:.1f})")
-    print(f"{name:6} native work per submission: p50 {statistics.median(natives) * 1000:6.1f} ms")
-    print(f"{name:6} latency added:              p50 {percentile(overheads, 0.5) * 1000:6.1f} ms,"
-          f" p95 {percentile(overheads, 0.95) * 1000:6.1f} ms{latency}", flush=True)
+    print(f"{name:10} native work per submission: p50 "
+          f"{statistics.median(natives) * 1000:6.1f} ms")
+    print(f"{name:10} latency added:              p50 "
+          f"{percentile(overheads, 0.5) * 1000:6.1f} ms, p95 "
+          f"{percentile(overheads, 0.95) * 1000:6.1f} ms{latency}", flush=True)
+
+
+def _languages(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(CASES))
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown language {', '.join(unknown)}; "
+                                         f"choose from {', '.join(CASES)}")
+    return names
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(prog="grader.bench")
-    parser.add_argument("--submissions", type=int, default=150, help="Python, per worker")
-    parser.add_argument("--c-submissions", type=int, default=40, help="C, per worker")
+    parser.add_argument("--submissions", type=int, help="per worker, every language "
+                        "(default: Python 150, C 40, C++ 30, JavaScript 40, Java 15)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--latency-samples", type=int, default=60)
-    parser.add_argument("--language", choices=sorted(CASES), action="append",
-                        help="only these languages (default: all)")
+    parser.add_argument("--latency-samples", type=int, default=60,
+                        help="Python; a third of it for the others")
+    parser.add_argument("--languages", type=_languages, default=list(CASES),
+                        help=f"comma-separated (default: {','.join(CASES)})")
     args = parser.parse_args(argv)
     print(f"grading benchmark: {TESTS} tests per submission, {args.workers} workers; "
-          f"floor interpreter {NATIVE_PYTHON}, floor compiler gcc {' '.join(C_FLAGS)}",
+          f"floor interpreter {NATIVE_PYTHON}, floor compiler gcc {' '.join(C_FLAGS)}; "
+          "C++, JavaScript and Java floors run the profiles' own command lines on the host",
           flush=True)
-    for name in args.language or ["python", "c"]:
-        count = args.c_submissions if name == "c" else args.submissions
+    for name in args.languages:
+        count = args.submissions or CASES[name].per_worker
         samples = args.latency_samples if name == "python" else max(args.latency_samples // 3, 5)
         bench(name, count, args.workers, samples)
     return 0
