@@ -140,7 +140,7 @@ final class results_view {
         $table = new html_table();
         $table->head = [get_string('time'), get_string('history_event', 'local_bridge'),
             get_string('history_version', 'local_bridge'), get_string('score', 'local_bridge'),
-            get_string('grade'), get_string('history_actor', 'local_bridge'), get_string('history_image', 'local_bridge')];
+            get_string('gradenoun'), get_string('history_actor', 'local_bridge'), get_string('history_image', 'local_bridge')];
         foreach ($entries as $entry) {
             $at = strtotime((string) $entry['at']);
             $event = get_string('history_' . self::event($entry['event'] ?? ''), 'local_bridge');
