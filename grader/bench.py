@@ -213,6 +213,7 @@ def bench(name: str, submissions: int, workers: int, samples: int) -> None:
     else:
         print(f"[{name}] floor ...", file=sys.stderr, flush=True)
         floor = measure_floor(name, submissions, workers)
+        print(f"{name:10} floor (bare processes):     {floor:8.1f} submissions/min", flush=True)
     print(f"[{name}] grader ...", file=sys.stderr, flush=True)
     grader = measure_grader(name, submissions, workers)
     print(f"{name:10} grader (sandboxed):         {grader:8.1f} submissions/min", flush=True)
@@ -224,7 +225,6 @@ def bench(name: str, submissions: int, workers: int, samples: int) -> None:
     latency = ""
     if "p50" in target:
         latency = f"   (target p50 <= {target['p50']:.0f} ms, p95 <= {target['p95']:.0f} ms)"
-    print(f"{name:10} floor (bare processes):     {floor:8.1f} submissions/min")
     print(f"{name:10} ratio grader/floor:         {grader / floor:8.2f}   "
           f"(target >= {target['ratio']:.1f})")
     print(f"{name:10} native work per submission: p50 "
