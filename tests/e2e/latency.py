@@ -38,9 +38,16 @@ import httpx
 PROGRAM = b"print(f'Hello, {input()}!')\n"
 
 
-def program(n: int) -> bytes:
-    """A correct program, different each time: nothing may be answered from a cache."""
-    return PROGRAM + f"# submission {n} at {time.time():.3f}\n".encode()
+# For a site whose assignment adds two numbers (the real test site's ex_sum.yaml): a correct
+# program and one that fails the negative-number test, alternated so that every round changes
+# the grade in the gradebook.
+SUM_PROGRAMS = (b"a, b = map(int, input().split())\nprint(a + b)\n",
+                b"a, b = map(int, input().split())\nprint(a + b if a >= 0 else 0)\n")
+
+
+def program(n: int, base: bytes = PROGRAM) -> bytes:
+    """A program, different each time: nothing may be answered from a cache."""
+    return base + f"# submission {n} at {time.time():.3f}\n".encode()
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -94,7 +101,22 @@ class Site:
         answer = self.http.post(f"{self.url}/webservice/upload.php",
                                 data={"token": token, "filearea": "draft", "itemid": 0},
                                 files={"file_1": (name, content)}).json()
+        if not isinstance(answer, list) or not answer:
+            raise RuntimeError(f"upload refused: {answer}")
         return int(answer[0]["itemid"])
+
+
+def gradebook(site: Site, token: str, args: argparse.Namespace,
+              userid: int) -> tuple[float | None, int]:
+    """The student's own gradebook entry of the assignment: (raw grade, when graded)."""
+    items = site.call(token, "gradereport_user_get_grade_items", courseid=args.course,
+                      userid=userid)["usergrades"][0]["gradeitems"]
+    for item in items:
+        if item.get("itemmodule") == "assign" and int(item.get("iteminstance") or 0) \
+                == args.assignment:
+            raw = item.get("graderaw")
+            return (None if raw is None else float(raw)), int(item.get("gradedategraded") or 0)
+    return None, 0
 
 
 def run_moodle(args: argparse.Namespace) -> list[float]:
@@ -109,29 +131,33 @@ def run_moodle(args: argparse.Namespace) -> list[float]:
     latencies: list[float] = []
     for n in range(args.submissions):
         username, token, userid = students[n % len(students)]
-        if n >= len(students):
+        if n >= len(students) and not args.no_drafts:
             if not args.teacher_token:
                 raise SystemExit("more submissions than students needs --teacher-token")
             site.call(args.teacher_token, "mod_assign_revert_submissions_to_draft",
                       assignmentid=args.assignment, userids=[userid])
-        itemid = site.upload(token, args.filename, program(n))
-        site.call(token, "mod_assign_save_submission", assignmentid=args.assignment,
-                  plugindata={"files_filemanager": itemid})
-        clicked = time.time()
-        site.call(token, "mod_assign_submit_for_grading", assignmentid=args.assignment,
-                  acceptsubmissionstatement=1)
+        before = gradebook(site, token, args, userid)
+        base = SUM_PROGRAMS[(n // len(students)) % 2] if args.exercise == "sum" else PROGRAM
+        itemid = site.upload(token, args.filename, program(n, base))
+        if args.no_drafts:
+            # Saving is submitting (submissiondrafts off): the save is the click.
+            clicked = time.time()
+            site.call(token, "mod_assign_save_submission", assignmentid=args.assignment,
+                      plugindata={"files_filemanager": itemid})
+        else:
+            site.call(token, "mod_assign_save_submission", assignmentid=args.assignment,
+                      plugindata={"files_filemanager": itemid})
+            clicked = time.time()
+            site.call(token, "mod_assign_submit_for_grading", assignmentid=args.assignment,
+                      acceptsubmissionstatement=1)
         answered = time.time() - clicked
         graded = None
         while time.time() - clicked < args.timeout:
-            items = site.call(token, "gradereport_user_get_grade_items", courseid=args.course,
-                              userid=userid)["usergrades"][0]["gradeitems"]
-            mine = [i for i in items if i.get("itemmodule") == "assign"
-                    and int(i.get("iteminstance") or 0) == args.assignment]
-            if mine and mine[0].get("graderaw") is not None \
-                    and int(mine[0].get("gradedategraded") or 0) >= int(clicked):
+            now = gradebook(site, token, args, userid)
+            if now[0] is not None and (now[0] != before[0] or now[1] >= int(clicked)):
                 graded = time.time() - clicked
                 break
-            time.sleep(0.5)
+            time.sleep(0.25)
         print(f"  {n + 1:3d} {username}: submit answered in {answered:.2f} s, "
               + (f"in the gradebook after {graded:.1f} s" if graded is not None else "no grade"),
               flush=True)
@@ -239,7 +265,11 @@ def main(argv: list[str] | None = None) -> int:
     real.add_argument("--assignment", type=int, required=True, help="assign.id")
     real.add_argument("--student", action="append", required=True, help="username:password")
     real.add_argument("--teacher-token", help="to reopen submissions for another round")
-    real.add_argument("--filename", default="hello.py")
+    real.add_argument("--filename", default="solution.py")
+    real.add_argument("--exercise", choices=("sum", "hello"), default="sum",
+                      help="which programs to submit (sum: the test site's ex_sum.yaml)")
+    real.add_argument("--no-drafts", action="store_true",
+                      help="the assignment has submissiondrafts off: saving submits")
     standin = sub.add_parser("standin", help="the stand-in, bridge and workers on this machine")
     standin.add_argument("--send", choices=("at-once", "cron"), default="at-once")
     standin.add_argument("--interval", type=float, default=2.0,
