@@ -49,12 +49,12 @@ try {
     $failure = $e instanceof \auth_jwtsso\mapping_exception && $e->reason === 'user_suspended'
         ? AUTH_LOGIN_SUSPENDED : AUTH_LOGIN_FAILED;
     \core\event\user_login_failed::create(['other' => ['username' => '', 'reason' => $failure]])->trigger();
-    debugging('auth_jwtsso: login refused: ' . $e->getMessage(), DEBUG_DEVELOPER);
-    redirect(
-        get_login_url(),
-        get_string('loginrefused', 'auth_jwtsso', $e->reason),
-        null,
-        \core\output\notification::NOTIFY_ERROR
-    );
+    $message = get_string('loginrefused', 'auth_jwtsso', $e->reason);
+    if (debugging('', DEBUG_DEVELOPER)) {
+        // The detail goes with the notice: debugging() output before redirect() stops the redirect
+        // (an interstitial page, then core's "mutated the session after it was closed").
+        $message .= ' ' . s($e->getMessage());
+    }
+    redirect(get_login_url(), $message, null, \core\output\notification::NOTIFY_ERROR);
 }
 redirect($landing);
