@@ -19,11 +19,11 @@ from pathlib import Path
 import docker
 from docker.errors import ImageNotFound
 
-from grader.languages import LANGUAGES, LanguageProfile
+from grader.languages import JUNIT_ARCHIVE, JUNIT_JAR, LANGUAGES, LanguageProfile, jvm_flags
 
 IMAGE_FILES = Path(__file__).parent / "sandbox" / "image"
 PAYLOAD = ("runner.py", "forkserver.py", "warm.py", "scratch.py", "spawn.py", "spawn.c",
-           "grader_pytest_report.py")
+           "grader_pytest_report.py", "WarmupTest.java")
 # Images with a compiler build the runner's spawn helper (spawn.c); the others do without it.
 SPAWN_BUILD = ("gcc -O2 -static -nostdlib -ffreestanding -fno-stack-protector "
                "-o /opt/grader/spawn /opt/grader/spawn.c")
@@ -97,7 +97,22 @@ def build_image(
 
 
 def _build_steps(profile: LanguageProfile) -> str:
-    return f"RUN {SPAWN_BUILD}\n" if profile.spawn_helper else ""
+    steps = f"RUN {SPAWN_BUILD}\n" if profile.spawn_helper else ""
+    if profile.unittest == "junit":
+        steps += f"RUN {junit_archive_build()}\n"
+    return steps
+
+
+def junit_archive_build() -> str:
+    """The shell command that archives the classes a JUnit run loads (WarmupTest.java)."""
+    flags = " ".join(jvm_flags(256))
+    # The warm-up has a failing test on purpose, so the launcher's exit status is not ours.
+    return (f"mkdir /tmp/cds && cd /tmp/cds && cp /opt/grader/WarmupTest.java . "
+            f"&& javac -cp .:{JUNIT_JAR} -d . WarmupTest.java "
+            f"&& (java {flags} -XX:ArchiveClassesAtExit={JUNIT_ARCHIVE} -jar {JUNIT_JAR} "
+            "--class-path=. --select-class=WarmupTest --disable-banner --details=none "
+            f"--reports-dir=. > /dev/null || true) && test -s {JUNIT_ARCHIVE} "
+            "&& cd / && rm -rf /tmp/cds")
 
 
 def _base_image(client: docker.DockerClient, profile: LanguageProfile,

@@ -16,6 +16,9 @@ from types import MappingProxyType
 RUNNER = ["/usr/bin/python3", "-S", "-E", "/opt/grader/runner.py"]
 JUNIT_JAR = "/usr/share/java/junit-platform-console-standalone.jar"
 JUNIT_REPORT = "TEST-junit-jupiter.xml"
+# The classes a JUnit run loads, archived when the image is built (images.py): the launcher
+# then starts in about half the time.
+JUNIT_ARCHIVE = "/opt/grader/junit.jsa"
 
 
 def jvm_flags(heap_mb: int) -> list[str]:
@@ -108,7 +111,8 @@ class LanguageProfile:
                     "-p", "grader_pytest_report", "-o", "addopts=", "--rootdir=.", test_file]
         if self.unittest == "junit":
             test_class = java_class(test_file)
-            return ["java", *jvm_flags(memory_mb), "-jar", JUNIT_JAR, "--class-path=.",
+            return ["java", *jvm_flags(memory_mb), f"-XX:SharedArchiveFile={JUNIT_ARCHIVE}",
+                    "-jar", JUNIT_JAR, "--class-path=.",
                     f"--select-class={test_class}", "--reports-dir=.", "--disable-banner",
                     "--disable-ansi-colors", "--details=none",
                     # A test past its time fails alone (its thread is left spinning until
