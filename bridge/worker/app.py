@@ -10,11 +10,12 @@ queue: they need only the database and the broker, never the sandbox.
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
 from celery import Celery
-from celery.signals import setup_logging, task_postrun, task_prerun
+from celery.signals import setup_logging, task_postrun, task_prerun, worker_process_init
 
 from bridge.config import get_core_settings
 from bridge.grading import GRADE_SUBMISSION, REQUEUE_STALE
@@ -43,6 +44,19 @@ _log_tokens: dict[str, Any] = {}
 def _json_logs(loglevel: int | str | None = None, **_: Any) -> None:
     """Workers log JSON lines like the bridge (connecting this keeps Celery's own setup off)."""
     configure_logging(level=loglevel or None)
+
+
+@worker_process_init.connect
+def _freeze_startup_objects(**_: Any) -> None:
+    """Leave the objects of start-up (every imported module) out of garbage collection.
+
+    A job's exception holds its frames in reference cycles (a Moodle client, a session, the
+    answers read), freed only by a full collection; with the imports' few hundred thousand
+    objects counted as long-lived, Python ran one so rarely that a Moodle outage's thousands
+    of retries kept hundreds of MB (issue 14). Frozen, full collections come as often as the
+    jobs' own objects call for, and each scans only those.
+    """
+    gc.freeze()
 
 
 @task_prerun.connect
