@@ -157,6 +157,22 @@ def stuck_items(stack: Stack) -> list[tuple[Any, ...]]:
         engine.dispose()
 
 
+def end_states(stack: Stack) -> dict[str, int]:
+    """How many items, submissions and deliveries ended in each state (every one should end
+    fetched, delivered, delivered: any other state is a stuck row, or a grade left to a teacher)."""
+    assert stack.postgres is not None
+    engine = sa.create_engine(stack.postgres.url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text(
+                "SELECT 'item ' || status, count(*) FROM moodle_items GROUP BY 1 UNION ALL "
+                "SELECT 'submission ' || status, count(*) FROM submissions GROUP BY 1 UNION ALL "
+                "SELECT 'delivery ' || state, count(*) FROM moodle_deliveries GROUP BY 1")).all()
+    finally:
+        engine.dispose()
+    return {str(name): int(count) for name, count in rows}
+
+
 def percentile(values: list[float], share: float) -> float:
     """The `share` quantile (nearest rank) of `values`."""
     if not values:

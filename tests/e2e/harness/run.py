@@ -18,10 +18,10 @@ from tests.e2e.harness.programs import plan
 from tests.e2e.harness.services import Sampler
 from tests.e2e.harness.stack import Ports, Stack, Tuning
 
-# What shows the faults and the retries: delivery retries, parked deliveries, task outcomes,
-# sandbox kills, and every intake answer that made the plugin try again.
+# What shows the faults and the retries: delivery retries, parked deliveries, the sweeps'
+# re-sends, task outcomes, sandbox kills, and every intake answer that made the plugin try again.
 RETRY_METRIC = re.compile(
-    r"^((?:bridge_delivery_retries|bridge_deliveries_parked|grader_tasks|"
+    r"^((?:bridge_delivery_retries|bridge_deliveries_parked|bridge_sweep_requeues|grader_tasks|"
     r"grader_sandbox_failures)\w*|bridge_http_requests_total(?=\{[^}]*intake[^}]*status=\"[45]))"
     r"(\{[^}]*\})? (\S+)$", re.MULTILINE)
 
@@ -54,6 +54,7 @@ class RunResult:
     resumed_s: float | None = None
     stuck: list[str] = field(default_factory=list)
     folder: Path | None = None
+    states: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -127,11 +128,12 @@ def execute(spec: RunSpec) -> RunResult:
             recovery = max(0.0, verdict.last_delivered_at - fault.cleared_at) \
                 if not verdict.lost else None
         stuck = [] if verdict.ok else [str(row) for row in burst.stuck_items(stack)[:20]]
+        states = burst.end_states(stack)
         memory = {name: service.peak_rss / 2**20 for name, service in stack.services.items()}
         if stack.postgres is not None:
             memory["postgres"] = stack.postgres.peak_rss / 2**20
         return RunResult(spec, verdict, figures, memory, retries, notifications,
-                         fault.note if fault else "", recovery, resumed, stuck, folder)
+                         fault.note if fault else "", recovery, resumed, stuck, folder, states)
     finally:
         stack.stop()
         if not spec.keep:
@@ -162,6 +164,9 @@ def describe(result: RunResult) -> str:
     lines.append("   peak RSS MB: " + ", ".join(f"{name} {mb:.0f}"
                                                  for name, mb in result.memory_mb.items()))
     lines.append(f"   plugin: {result.notifications}")
+    unsettled = {name: count for name, count in result.states.items()
+                 if name not in ("item fetched", "submission delivered", "delivery delivered")}
+    lines.append(f"   rows not in their end state: {unsettled or 'none'}")
     lines += [f"   metric {line}" for line in result.retries]
     for problem in (v.lost[:10] + v.wrong[:10] + v.conflicting[:10]):
         lines.append(f"   ! {problem}")
