@@ -37,10 +37,14 @@ class hook_callbacks {
      */
     public static function before_footer_html_generation(\core\hook\output\before_footer_html_generation $hook): void {
         global $DB, $PAGE, $USER;
-        if (during_initial_install() || !isloggedin() || isguestuser() || empty($PAGE->cm)) {
+        if (during_initial_install() || !isloggedin() || isguestuser()) {
             return;
         }
+        // Read, not empty(): moodle_page's properties are magic, and empty() on them is always true.
         $cm = $PAGE->cm;
+        if (!$cm) {
+            return;
+        }
         $userid = 0;
         $attempt = -1;
         if ($PAGE->pagetype === 'mod-assign-view' && $cm->modname === 'assign') {
