@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bridge.delivery.models import Delivery
 from bridge.history import service as history
+from bridge.intake import question_regrade
 from bridge.intake import regrade as regrades
 from bridge.intake import status as item_status
 from bridge.intake.models import ActivityKind, Regrade
@@ -19,9 +20,13 @@ from bridge.repository import Repository
 class RegradeRepository(Repository[Regrade]):
     model = Regrade
 
-    def newest(self, site: str, activity: ActivityKind, cmid: int) -> Regrade | None:
+    def newest(self, site: str, activity: ActivityKind, cmid: int,
+               bank_entry_id: int | None) -> Regrade | None:
         statement = (select(Regrade).where(Regrade.site == site, Regrade.activity == activity,
-                                           Regrade.cmid == cmid)
+                                           Regrade.cmid == cmid,
+                                           Regrade.question_bank_entry_id == bank_entry_id
+                                           if bank_entry_id is not None
+                                           else Regrade.question_bank_entry_id.is_(None))
                      .order_by(Regrade.created_at.desc()).limit(1))
         return self.session.scalars(statement).first()
 
@@ -35,21 +40,32 @@ class RegradeRepository(Repository[Regrade]):
 
 
 def start(session: Session, *, site: str, activity: ActivityKind, cmid: int,
-          teacher: int | None) -> RegradeReport:
-    """A teacher regrades an activity from Moodle (LinkNotFound when none is linked)."""
-    started = regrades.regrade(session, site=site, activity=activity, cmid=cmid,
-                               requested_by=history.moodle_actor(site, teacher))
+          bank_entry_id: int | None, teacher: int | None) -> RegradeReport:
+    """A teacher regrades an assignment or a quiz question from Moodle.
+
+    LinkNotFound or QuestionLinkNotFound when nothing is linked.
+    """
+    actor = history.moodle_actor(site, teacher)
+    if activity is ActivityKind.QUIZ:
+        assert bank_entry_id is not None  # the schema insists
+        started = question_regrade.regrade_question(session, site=site, cmid=cmid,
+                                                    bank_entry_id=bank_entry_id,
+                                                    requested_by=actor)
+    else:
+        started = regrades.regrade(session, site=site, activity=activity, cmid=cmid,
+                                   requested_by=actor)
     return report(session, started)
 
 
 def find(session: Session, *, site: str, activity: ActivityKind, cmid: int,
-         regrade_id: uuid.UUID | None) -> Regrade | None:
-    """The site's regrade of that activity with this id, or its newest one."""
+         bank_entry_id: int | None, regrade_id: uuid.UUID | None) -> Regrade | None:
+    """The site's regrade of that activity (or quiz question) with this id, or its newest."""
     repo = RegradeRepository(session)
     if regrade_id is None:
-        return repo.newest(site, activity, cmid)
+        return repo.newest(site, activity, cmid, bank_entry_id)
     found = repo.get(regrade_id)
-    if found is None or (found.site, found.activity, found.cmid) != (site, activity, cmid):
+    if found is None or (found.site, found.activity, found.cmid,
+                         found.question_bank_entry_id) != (site, activity, cmid, bank_entry_id):
         return None  # another site's, or another activity's: not this teacher's to see
     return found
 
@@ -67,7 +83,9 @@ def report(session: Session, regrade: Regrade) -> RegradeReport:
     # A grading that failed is final too: only queued or running entries are worth waiting for.
     pending = sum(e.status in ("queued", "running") for e in entries)
     return RegradeReport(
-        id=read.id, site=read.site, cmid=read.cmid, exercise_version=read.exercise_version,
+        id=read.id, site=read.site, cmid=read.cmid,
+        question_bank_entry_id=regrade.question_bank_entry_id,
+        exercise_version=read.exercise_version,
         requested_by=regrade.requested_by, created_at=regrade.created_at,
         done=pending == 0, total=len(entries), pending=pending,
         changed=read.changed,

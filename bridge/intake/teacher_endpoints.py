@@ -22,7 +22,7 @@ from bridge.config import get_settings
 from bridge.deps import SessionDep
 from bridge.history import service as history
 from bridge.history.schemas import HistoryEntry
-from bridge.intake import links, teacher
+from bridge.intake import links, questions, teacher
 from bridge.intake.endpoints import ClockDep, Refused, _first_time, _verified, refusal
 from bridge.intake.models import ActivityKind
 from bridge.intake.signing import Verdict
@@ -84,9 +84,10 @@ async def start_regrade(request: Request, session: SessionDep, clock: ClockDep) 
         return refusal(refused.verdict, refused.detail)
     try:
         report = teacher.start(session, site=query.site, activity=ActivityKind(query.kind),
-                               cmid=query.cmid, teacher=query.requested_by)
-    except links.LinkNotFound:
-        return _not_found("no exercise is linked to this activity")
+                               cmid=query.cmid, bank_entry_id=query.question_bank_entry_id,
+                               teacher=query.requested_by)
+    except (links.LinkNotFound, questions.QuestionLinkNotFound):
+        return _not_found("no exercise is linked to this activity or question")
     return _json(report, status.HTTP_202_ACCEPTED)
 
 
@@ -98,7 +99,7 @@ async def read_regrade(request: Request, session: SessionDep, clock: ClockDep) -
     except Refused as refused:
         return refusal(refused.verdict, refused.detail)
     found = teacher.find(session, site=query.site, activity=ActivityKind(query.kind),
-                         cmid=query.cmid,
+                         cmid=query.cmid, bank_entry_id=query.question_bank_entry_id,
                          regrade_id=uuid.UUID(query.regrade_id) if query.regrade_id else None)
     if found is None:
         return _not_found("no such regrade of this activity")

@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 from bridge.history.schemas import HistoryEntry
 from bridge.intake.schemas import PositiveId, RegradeEntry, SiteId
@@ -39,11 +39,22 @@ class Pong(BaseModel):
 
 
 class RegradeStart(Signed):
-    """POST /api/v1/intake/regrades: regrade every latest submission of an activity."""
+    """POST /api/v1/intake/regrades: regrade an activity (assignment) or one quiz question.
+
+    An assignment regrades every student's latest submission; a quiz question (named by its
+    question bank entry) every finished attempt's answer to it.
+    """
 
     kind: Activity
     cmid: PositiveId
+    question_bank_entry_id: PositiveId | None = None
     requested_by: PositiveId | None = Field(default=None, description="The teacher's user id.")
+
+    @model_validator(mode="after")
+    def _quiz_names_its_question(self) -> RegradeStart:
+        if (self.kind == "quiz") != (self.question_bank_entry_id is not None):
+            raise ValueError("a quiz regrade names its question_bank_entry_id, an assignment not")
+        return self
 
 
 class RegradeQuery(Signed):
@@ -51,6 +62,7 @@ class RegradeQuery(Signed):
 
     kind: Activity
     cmid: PositiveId
+    question_bank_entry_id: PositiveId | None = None
     regrade_id: Annotated[StrictStr, Field(pattern=r"^[0-9a-f-]{36}$")] | None = None
 
 
@@ -64,6 +76,7 @@ class RegradeReport(BaseModel):
     id: uuid.UUID
     site: str
     cmid: int
+    question_bank_entry_id: int | None
     exercise_version: int
     requested_by: str | None
     created_at: datetime

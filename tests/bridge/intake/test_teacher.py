@@ -21,9 +21,12 @@ from bridge.grading.service import Outcome, grade_submission
 from bridge.intake import service as intake
 from bridge.intake.models import IntakeItem, IntakeStatus
 from grader.sandbox.docker import DockerSandbox
+from tests.bridge.delivery import test_quiz_delivery as quiz_delivery
 from tests.fakes.fixtures import CONSTANT_HELLO, GOOD_HELLO, HELLO_EXERCISE
 from tests.fakes.moodle import FakeMoodle
 
+quiz = quiz_delivery.quiz  # the fixture: quiz 1 (cmid 2), essays 101 and 102 linked
+taken, graded_question = quiz_delivery.taken, quiz_delivery.graded
 FIXED = HELLO_EXERCISE.replace('"Hello, Ada!\\n"', '"Hello, Ada.\\n"')
 
 
@@ -202,3 +205,38 @@ def test_a_regrade_of_500_students_is_500_grading_jobs(
     assert len(jobs) == len(ids) == 500
     print(f"\nregrade of 500 students: {elapsed:.2f} s for the request, {len(statements)} SQL "
           f"statements, {len(jobs)} grading jobs")
+
+
+def test_a_teacher_regrades_a_quiz_question_from_moodle(
+        quiz: FakeMoodle, client: TestClient, session: Session,
+        db_factory: sessionmaker[Session]) -> None:
+    attempt, (first, _) = taken(quiz, client, session, db_factory)
+    assert delivery.deliver(graded_question(session, first, 1).id,
+                            factory=db_factory).state is DeliveryState.DELIVERED
+    quiz.teacher_grades_question(attempt.id, 1, 9.0, "Good enough")  # by hand: must survive
+
+    started = ask(client, quiz, "regrades", kind="quiz", cmid=2, question_bank_entry_id=101,
+                  requested_by=2)
+    assert started.status_code == 202, started.text
+    assert [e["item"] for e in started.json()["entries"]] == [str(first.id)]
+    assert started.json()["question_bank_entry_id"] == 101 and not started.json()["done"]
+    again = graded_question(session, first, 2)  # the grading pipeline's last transaction
+    assert delivery.deliver(again.id, factory=db_factory).state is \
+        DeliveryState.TEACHER_OVERRIDE
+    final = ask(client, quiz, "regrades/read", kind="quiz", cmid=2,
+                question_bank_entry_id=101).json()
+    assert (final["done"], final["changed"], final["kept_teacher_grade"]) == (True, 1, 1)
+    assert [(e["user_id"], e["old_score"], e["new_score"], e["moodle"])
+            for e in final["entries"]] == [(5, 1.0, 2.0, "teacher_override")]
+    assert quiz.quiz_site.summary(attempt.id)["slots"]["1"]["mark"] == 9.0
+    history = ask(client, quiz, "history", user_id=5, cmid=2).json()["entries"]
+    assert [e["event"] for e in history if e["item_id"] == str(first.id)][-2:] == [
+        "regrade_started", "teacher_override"]
+
+    assert ask(client, quiz, "regrades", kind="quiz", cmid=2).status_code == 422
+    assert ask(client, quiz, "regrades", kind="assign", cmid=1,
+               question_bank_entry_id=101).status_code == 422
+    assert ask(client, quiz, "regrades/read", kind="quiz", cmid=2,
+               question_bank_entry_id=102).status_code == 404
+    assert ask(client, quiz, "regrades", kind="quiz", cmid=2,
+               question_bank_entry_id=999).status_code == 404
