@@ -85,6 +85,24 @@ final class grading_states {
     }
 
     /**
+     * The text a teacher reads for a student's state (short, and naming why a failure failed).
+     *
+     * @param array $state one {@see grading_state::from_bridge()} answer
+     * @return string
+     */
+    public static function teacher_message(array $state): string {
+        $id = 'teacherstate_' . ($state['stringid'] === 'state_graded_pending' ? 'graded_pending' : $state['state']);
+        $reason = 'reason_' . $state['reason'];
+        $a = (object) [
+            'score' => $state['score'] === null ? '' : format_float($state['score'], 2, true, true),
+            'maxscore' => $state['maxscore'] === null ? '' : format_float($state['maxscore'], 2, true, true),
+            'reason' => get_string_manager()->string_exists($reason, 'local_bridge')
+                ? get_string($reason, 'local_bridge') : s($state['reason']),
+        ];
+        return get_string($id, 'local_bridge', $a);
+    }
+
+    /**
      * Whether a course module is graded by the bridge.
      *
      * @param \cm_info|\stdClass $cm course module with modname

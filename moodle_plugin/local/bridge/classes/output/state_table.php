@@ -52,7 +52,11 @@ final class state_table {
                 format_float((float) $state['maxscore'], 2, true, true);
             $table->data[] = array_merge($withactivity ? [$item['cmid']] : [], [
                 $user ? fullname($user) : $item['user_id'],
-                \html_writer::span(s(grading_states::message($state)), 'local-bridge-state', ['data-state' => $state['state']]),
+                \html_writer::span(
+                    s(grading_states::teacher_message($state)),
+                    'local-bridge-state',
+                    ['data-state' => $state['state']]
+                ),
                 $score,
                 s(shorten_text($state['detail'], 200)),
             ]);
