@@ -30,6 +30,7 @@ use local_bridge\output\results_view;
 
 $cmid = required_param('cmid', PARAM_INT);
 $action = optional_param('action', '', PARAM_ALPHA);
+$entry = optional_param('entry', 0, PARAM_INT);
 [$course, $cm] = get_course_and_cm_from_cmid($cmid);
 require_login($course, false, $cm);
 $context = teacher_requests::check($cm);
@@ -40,11 +41,13 @@ $PAGE->set_url($url);
 $PAGE->set_title(get_string('resultspage', 'local_bridge'));
 $PAGE->set_heading(format_string($course->fullname, true, ['context' => $context]));
 
-if ($action === 'regrade' && $cm->modname === 'assign') {
+// An assignment regrades as a whole; a quiz question by question (its linked essays).
+$entries = $cm->modname === 'quiz' ? \local_bridge\local\question_links::linked_entries((int) $cm->id) : [null];
+if ($action === 'regrade' && in_array($entry ?: null, $entries, true)) {
     require_sesskey();
     require_capability('local/bridge:configure', $context);
     try {
-        teacher_requests::client()->start_regrade($cm->modname, (int) $cm->id, (int) $USER->id);
+        teacher_requests::client()->start_regrade($cm->modname, (int) $cm->id, (int) $USER->id, $entry ?: null);
         redirect($url, get_string('regrade_started', 'local_bridge'));
     } catch (\RuntimeException | \InvalidArgumentException $e) {
         $message = get_string('bridgeunavailable', 'local_bridge', s($e->getMessage()));
@@ -53,16 +56,19 @@ if ($action === 'regrade' && $cm->modname === 'assign') {
 }
 
 $error = '';
-$report = null;
+$reports = [];
 $rates = null;
 try {
     $client = teacher_requests::client(10);
-    $report = $client->regrade($cm->modname, (int) $cm->id);
+    foreach ($entries as $entryid) {
+        $reports[] = [$entryid, $client->regrade($cm->modname, (int) $cm->id, null, $entryid)];
+    }
     $rates = $client->pass_rates($cm->modname, (int) $cm->id);
 } catch (\RuntimeException | \InvalidArgumentException $e) {
     $error = $e->getMessage();
 }
-if ($report !== null && empty($report['done'])) {
+$running = array_filter($reports, static fn(array $r): bool => $r[1] !== null && empty($r[1]['done']));
+if ($running) {
     // Progress by reload: the page asks again every few seconds until every student is graded.
     $PAGE->set_periodic_refresh_delay(5);
 }
@@ -72,7 +78,9 @@ echo $OUTPUT->heading(get_string('resultspage', 'local_bridge') . ': ' . format_
 if ($error !== '') {
     echo $OUTPUT->notification(get_string('bridgeunavailable', 'local_bridge', s($error)), 'error');
 } else {
-    echo results_view::regrade_block($cm, $report, $canregrade);
+    foreach ($reports as [$entryid, $report]) {
+        echo results_view::regrade_block($cm, $report, $canregrade, $entryid);
+    }
     echo $OUTPUT->heading(get_string('passrates', 'local_bridge'), 3);
     echo results_view::pass_rate_table($rates);
 }

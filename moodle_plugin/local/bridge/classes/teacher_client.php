@@ -85,28 +85,35 @@ class teacher_client {
     }
 
     /**
-     * Regrade every latest submission of an activity with its newest exercise version.
+     * Regrade with the newest exercise version: every latest submission of an assignment, or
+     * every finished attempt's answer to one quiz question.
      *
      * @param string $kind assign or quiz
      * @param int $cmid course module id
      * @param int $teacherid the Moodle user who asked
+     * @param int|null $entryid the quiz question's bank entry id (quizzes only)
      * @return array the regrade's report (see regrade())
      */
-    public function start_regrade(string $kind, int $cmid, int $teacherid): array {
-        $response = $this->ask(self::REGRADES_PATH, ['kind' => $kind, 'cmid' => $cmid, 'requested_by' => $teacherid]);
-        return $this->expect($response, ['id', 'entries']);
+    public function start_regrade(string $kind, int $cmid, int $teacherid, ?int $entryid = null): array {
+        $question = ['kind' => $kind, 'cmid' => $cmid] + ($entryid !== null ? ['question_bank_entry_id' => $entryid] : [])
+            + ['requested_by' => $teacherid];
+        return $this->expect($this->ask(self::REGRADES_PATH, $question), ['id', 'entries']);
     }
 
     /**
-     * A regrade of an activity (its newest when no id is given), or null if there is none.
+     * A regrade of an activity or quiz question (its newest when no id is given), or null if none.
      *
      * @param string $kind assign or quiz
      * @param int $cmid course module id
      * @param string|null $regradeid the regrade's id
+     * @param int|null $entryid the quiz question's bank entry id (quizzes only)
      * @return array|null id, done, total, pending, changed, kept_teacher_grade, entries
      */
-    public function regrade(string $kind, int $cmid, ?string $regradeid = null): ?array {
+    public function regrade(string $kind, int $cmid, ?string $regradeid = null, ?int $entryid = null): ?array {
         $question = ['kind' => $kind, 'cmid' => $cmid];
+        if ($entryid !== null) {
+            $question['question_bank_entry_id'] = $entryid;
+        }
         if ($regradeid !== null) {
             $question['regrade_id'] = $regradeid;
         }

@@ -75,6 +75,21 @@ final class teacher_client_test extends \PHPUnit\Framework\TestCase {
     }
 
     /**
+     * A quiz is regraded question by question: the question's bank entry is in both questions.
+     */
+    public function test_quiz_question_regrade(): void {
+        $report = '{"id":"0b6f1c1e-1f6c-4a53-9d0e-1d2c3b4a5f60","done":true,"entries":[]}';
+        $transport = $this->transport([new http_response(202, $report), new http_response(200, $report)]);
+        $client = new teacher_client($transport, new signer('s', 'site'), 'https://b.test', 'site');
+        $client->start_regrade('quiz', 2, 3, 101);
+        $this->assertTrue($client->regrade('quiz', 2, null, 101)['done']);
+        $started = json_decode($transport->requests[0][2], true);
+        $keys = ['schema', 'site', 'nonce', 'kind', 'cmid', 'question_bank_entry_id', 'requested_by'];
+        $this->assertSame($keys, array_keys($started));
+        $this->assertSame(101, json_decode($transport->requests[1][2], true)['question_bank_entry_id']);
+    }
+
+    /**
      * The history question leaves out what was not asked for.
      */
     public function test_history_of_one_submission(): void {

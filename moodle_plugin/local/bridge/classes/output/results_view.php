@@ -35,14 +35,13 @@ final class results_view {
      * @param \cm_info $cm the activity
      * @param array|null $report the bridge's newest regrade of it, null when none
      * @param bool $canregrade whether the user may start one
+     * @param int|null $entryid the quiz question's bank entry id (a quiz regrades question by question)
      * @return string HTML
      */
-    public static function regrade_block(\cm_info $cm, ?array $report, bool $canregrade): string {
+    public static function regrade_block(\cm_info $cm, ?array $report, bool $canregrade, ?int $entryid = null): string {
         global $OUTPUT;
-        $out = $OUTPUT->heading(get_string('regrade', 'local_bridge'), 3);
-        if ($cm->modname !== 'assign') {
-            return $out . html_writer::tag('p', get_string('regrade_quiz', 'local_bridge'));
-        }
+        $out = $OUTPUT->heading($entryid === null ? get_string('regrade', 'local_bridge')
+            : get_string('regrade_question', 'local_bridge', $entryid), 3);
         if ($report !== null && empty($report['done'])) {
             $out .= $OUTPUT->notification(get_string('regrade_progress', 'local_bridge', (object) [
                 'graded' => (int) $report['total'] - (int) $report['pending'],
@@ -58,10 +57,11 @@ final class results_view {
             $out .= self::diff_table($report);
         }
         if ($canregrade && ($report === null || !empty($report['done']))) {
-            $out .= html_writer::tag('p', get_string('regrade_offer', 'local_bridge'));
+            $out .= html_writer::tag('p', get_string($entryid === null ? 'regrade_offer' : 'regrade_offer_quiz', 'local_bridge'));
+            $params = ['cmid' => $cm->id, 'action' => 'regrade'] + ($entryid === null ? [] : ['entry' => $entryid]);
             $out .= $OUTPUT->single_button(
-                new moodle_url('/local/bridge/results.php', ['cmid' => $cm->id, 'action' => 'regrade']),
-                get_string('regrade_start', 'local_bridge'),
+                new moodle_url('/local/bridge/results.php', $params),
+                get_string($entryid === null ? 'regrade_start' : 'regrade_start_quiz', 'local_bridge'),
                 'post'
             );
         }
