@@ -17,8 +17,9 @@
 /**
  * External functions.
  *
- * Add local_bridge_get_attempt_responses and local_bridge_save_question_grade to the bridge's web
- * service (autograder_bridge) in Site administration > Server > Web services > External services
+ * Add local_bridge_get_attempt_responses, local_bridge_save_question_grade and
+ * local_bridge_get_finished_attempts to the bridge's web service (autograder_bridge) in
+ * Site administration > Server > Web services > External services
  * (README.md lists what the bridge's user needs).
  *
  * @package    local_bridge
@@ -51,6 +52,14 @@ $functions = [
         'type' => 'read',
         'capabilities' => 'mod/assign:view, mod/quiz:view, mod/assign:grade, mod/quiz:grade',
         'ajax' => true,
+        'loginrequired' => true,
+    ],
+    'local_bridge_get_finished_attempts' => [
+        'classname' => 'local_bridge\external\get_finished_attempts',
+        'description' => 'The finished attempts of one quiz since a time (for the bridge\'s reconciliation), a page at a time.',
+        'type' => 'read',
+        'capabilities' => 'mod/quiz:grade',
+        'ajax' => false,
         'loginrequired' => true,
     ],
 ];

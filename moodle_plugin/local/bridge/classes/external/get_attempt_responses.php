@@ -125,6 +125,8 @@ class get_attempt_responses extends external_api {
             'attempt' => (int) $attempt->attempt,
             'state' => (string) $attempt->state,
             'timefinish' => (int) $attempt->timefinish,
+            // The quiz as loaded with the attempt has the user's and group overrides applied.
+            'timeclose' => (int) $attemptobj->get_quiz()->timeclose,
             'sumgrades' => $attempt->sumgrades === null ? null : (float) $attempt->sumgrades,
             'questions' => $questions,
             'warnings' => [],
@@ -146,6 +148,11 @@ class get_attempt_responses extends external_api {
             'attempt' => new external_value(PARAM_INT, 'Attempt number, 1-based'),
             'state' => new external_value(PARAM_ALPHA, 'Attempt state: always finished'),
             'timefinish' => new external_value(PARAM_INT, 'When the attempt was submitted'),
+            'timeclose' => new external_value(
+                PARAM_INT,
+                'When the quiz closes for this user (overrides applied), 0 when it never does',
+                VALUE_OPTIONAL
+            ),
             'sumgrades' => new external_value(PARAM_FLOAT, 'Sum of marks, null while a question needs grading'),
             'questions' => new external_multiple_structure(new external_single_structure([
                 'slot' => new external_value(PARAM_INT, 'Slot in this attempt (changes when the quiz is reordered)'),
