@@ -151,12 +151,13 @@ JAVASCRIPT = LanguageProfile(
     name="javascript",
     packages=("python3", "nodejs"),
     suffixes=(".js",),
-    # memory_mb is V8's heap (--max-old-space-size); node reserves some 450 MiB of address
-    # space beside it, hence RLIMIT_AS at the heap plus 1 GiB. Four threads at start
-    # (--v8-pool-size=1), libuv's four more on first file or DNS work, workers beyond.
+    # memory_mb is V8's heap (--max-old-space-size); node maps some 400 MiB of address space
+    # beside it, hence RLIMIT_AS at the heap plus 512 MiB (which also keeps a Buffer bomb
+    # under the container's cgroup, where it would thrash instead of failing). Four threads
+    # at start (--v8-pool-size=1), libuv's four more on first file or DNS work.
     limits=_limits(memory_mb=256, processes=64, time_s=3, compile_memory_mb=256),
-    address_space_extra_mb=1024,
-    memory_markers=(b"JavaScript heap out of memory",),
+    address_space_extra_mb=512,
+    memory_markers=(b"JavaScript heap out of memory", b"Array buffer allocation failed"),
 )
 JAVA = LanguageProfile(
     name="java",
@@ -172,6 +173,7 @@ JAVA = LanguageProfile(
                     b"java.lang.OutOfMemoryError: Metaspace",
                     b"java.lang.OutOfMemoryError: Requested array size",
                     b"java.lang.OutOfMemoryError: Direct buffer memory",
+                    b"java.lang.OutOfMemoryError: Cannot reserve",  # direct buffers, JDK 17
                     b"java.lang.OutOfMemoryError: GC overhead"),
 )
 LANGUAGES: dict[str, LanguageProfile] = {p.name: p for p in (PYTHON, C, CPP, JAVASCRIPT, JAVA)}

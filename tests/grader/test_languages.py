@@ -111,12 +111,29 @@ LIMITS = {
     """),
 }
 EXPECTED_LIMITS = {
-    # RLIMIT_NPROC is the exercise's processes; RLIMIT_AS the memory (plus V8's reservations
-    # for node), none at all for the JVM, whose heap is -Xmx.
+    # RLIMIT_NPROC is the exercise's processes; RLIMIT_AS the memory (plus what node maps
+    # beside V8's heap), none at all for the JVM, whose heap is -Xmx.
     "cpp": "32                   |268435456            |\n",
-    "javascript": "64                   |1342177280           |\n",
+    "javascript": "64                   |805306368            |\n",
     "java": "64                   |unlimited            |\n",
 }
+
+
+BIG_HEAP = {  # about 200 MiB live, inside the default 256 MiB heap
+    "javascript": "const a = [];\nfor (let i = 0; i < 25; i++) a.push(new Float64Array(1 << 20)"
+                  ".fill(i));\nconsole.log(a.length);\n",
+    "java": "public class Main { public static void main(String[] x) { long[][] a = new long[25][];"
+            " for (int i = 0; i < 25; i++) a[i] = new long[1 << 20]; System.out.println(a.length);"
+            " } }\n",
+}
+
+
+@pytest.mark.parametrize("language", sorted(BIG_HEAP))
+def test_a_program_may_use_most_of_its_heap(sandbox: DockerSandbox, language: str) -> None:
+    ex = exercise({"language": language, "entrypoint": ENTRYPOINT[language],
+                   "tests": [{"name": "big", "expected_stdout": "25\n"}]})
+    result = run_in(sandbox, language, BIG_HEAP[language], ex)
+    assert result.status is RunStatus.PASSED, result.tests[0]
 
 
 @pytest.mark.parametrize("language", sorted(LIMITS))
