@@ -47,7 +47,9 @@ if ($action === 'regrade' && in_array($entry ?: null, $entries, true)) {
     require_sesskey();
     require_capability('local/bridge:configure', $context);
     try {
-        teacher_requests::client()->start_regrade($cm->modname, (int) $cm->id, (int) $USER->id, $entry ?: null);
+        // The bridge copies every student's submission in this one request (500: seconds), then
+        // grades them as separate jobs: allow it time.
+        teacher_requests::client(120)->start_regrade($cm->modname, (int) $cm->id, (int) $USER->id, $entry ?: null);
         redirect($url, get_string('regrade_started', 'local_bridge'));
     } catch (\RuntimeException | \InvalidArgumentException $e) {
         $message = get_string('bridgeunavailable', 'local_bridge', s($e->getMessage()));
