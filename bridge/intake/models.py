@@ -88,6 +88,8 @@ class QuestionLink(RecordModel):
     exercise_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("exercises.id", ondelete="RESTRICT"), index=True)
     enabled: Mapped[bool] = mapped_column(default=True)
+    # Unix time the last reconciliation sweep of the quiz reached (one sweep for all its links).
+    swept_until: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
 
 class IntakeItem(RecordModel):

@@ -1,4 +1,8 @@
-"""Reconciliation: ask Moodle for submissions since the last sweep and take in what was missed."""
+"""Reconciliation: ask Moodle for submissions since the last sweep and take in what was missed.
+
+Assignments here (mod_assign_get_submissions); quizzes in quiz_sweep (the plugin's listing of
+finished attempts).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bridge.db import session_scope
 from bridge.intake.models import ActivityKind, IntakeItem, IntakeStatus, ItemKind
+from bridge.intake.quiz_sweep import SWEEP_MARGIN_S, sweep_quizzes
 from bridge.intake.repository import IntakeRepository
 from bridge.intake.service import refetch, take_in
 from bridge.moodle import MoodleClient, MoodleError, client_for_site
@@ -18,13 +23,13 @@ from bridge.moodle.schemas import AssignSubmission
 log = logging.getLogger(__name__)
 
 RECONCILE = "bridge.intake.reconcile"
-SWEEP_MARGIN_S = 120  # Moodle's clock and ours differ; a sweep overlaps the previous one
 
 
 def reconcile(*, factory: sessionmaker[Session] | None = None,
               clients: dict[str, MoodleClient] | None = None,
               now: int | None = None) -> list[uuid.UUID]:
-    """Ask Moodle for submissions since the last sweep and take in those never seen."""
+    """Ask Moodle for submissions and quiz attempts since the last sweep; take in those never
+    seen."""
     now = now or int(time.time())
     with session_scope(factory) as session:
         links = [(link.id, link.site, link.cmid, link.course_id, link.instance_id,
@@ -32,11 +37,16 @@ def reconcile(*, factory: sessionmaker[Session] | None = None,
                  for link in IntakeRepository(session).enabled_links(ActivityKind.ASSIGN)]
     taken: list[uuid.UUID] = []
     opened: dict[str, MoodleClient] = {}
+
+    def client_for(site: str) -> MoodleClient:
+        moodle = (clients or {}).get(site) or opened.get(site)
+        if moodle is None:
+            moodle = opened[site] = client_for_site(site)
+        return moodle
+
     try:
         for link_id, site, cmid, course_id, instance_id, swept_until in links:
-            moodle = (clients or {}).get(site) or opened.get(site)
-            if moodle is None:
-                moodle = opened[site] = client_for_site(site)
+            moodle = client_for(site)
             since = max(swept_until - SWEEP_MARGIN_S, 0) if swept_until else None
             try:
                 found = moodle.get_submissions([instance_id], status="submitted", since=since)
@@ -50,6 +60,7 @@ def reconcile(*, factory: sessionmaker[Session] | None = None,
                 link = IntakeRepository(session).get_link(link_id)
                 if link is not None:
                     link.swept_until = now
+        taken += sweep_quizzes(client_for=client_for, now=now, factory=factory)
     finally:
         for moodle in opened.values():
             moodle.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bridge.intake.models import (
@@ -69,6 +69,25 @@ class IntakeRepository(Repository[IntakeItem]):
     def delete_question_link(self, link: QuestionLink) -> None:
         self.session.delete(link)
         self.session.flush()
+
+    def quizzes_to_sweep(self) -> list[tuple[str, int, int | None]]:
+        """(site, cmid, swept until) of each quiz with an enabled question link; None when a
+        link was never swept (the quiz is swept from the beginning)."""
+        never = func.count().filter(QuestionLink.swept_until.is_(None))
+        statement = (select(QuestionLink.site, QuestionLink.cmid,
+                            func.min(QuestionLink.swept_until), never)
+                     .where(QuestionLink.enabled.is_(True))
+                     .group_by(QuestionLink.site, QuestionLink.cmid)
+                     .order_by(QuestionLink.site, QuestionLink.cmid))
+        return [(site, cmid, None if unswept else until)
+                for site, cmid, until, unswept in self.session.execute(statement)]
+
+    def mark_quiz_swept(self, site: str, cmid: int, until: int) -> int:
+        """Every enabled link of the quiz was swept up to `until` (unix time)."""
+        return self.changed(update(QuestionLink)
+                            .where(QuestionLink.site == site, QuestionLink.cmid == cmid,
+                                   QuestionLink.enabled.is_(True))
+                            .values(swept_until=until))
 
     # -- items -------------------------------------------------------------------------------
 

@@ -27,7 +27,8 @@ from bridge.moodle.errors import MoodleError
 ASSIGN_FUNCTIONS = ("core_webservice_get_site_info", "mod_assign_get_assignments",
                     "mod_assign_get_submissions", "mod_assign_get_grades",
                     "mod_assign_save_grade")
-QUIZ_FUNCTIONS = ("local_bridge_get_attempt_responses", "local_bridge_save_question_grade")
+QUIZ_FUNCTIONS = ("local_bridge_get_attempt_responses", "local_bridge_save_question_grade",
+                  "local_bridge_get_finished_attempts")
 PING_PATH = "/api/v1/intake/ping"
 
 

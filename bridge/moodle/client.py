@@ -34,6 +34,7 @@ from bridge.moodle.errors import (
 from bridge.moodle.schemas import (
     AssignmentsResponse,
     AttemptResponses,
+    FinishedAttempts,
     GradesResponse,
     QuestionGradeSaved,
     SiteInfo,
@@ -190,6 +191,18 @@ class MoodleClient:
         if found.attemptid != attempt_id:
             raise MoodleProtocolError(f"asked for attempt {attempt_id}, got {found.attemptid}",
                                       function="local_bridge_get_attempt_responses")
+        return found
+
+    def get_finished_attempts(self, cmid: int, *, since: int = 0, after_id: int = 0
+                              ) -> FinishedAttempts:
+        """local_bridge_get_finished_attempts: a quiz's finished attempts from `since` on, by
+        (timefinish, id); past `after_id` at exactly `since` (the next page)."""
+        function = "local_bridge_get_finished_attempts"
+        found = self._typed(FinishedAttempts, function,
+                            {"cmid": cmid, "since": since, "afterid": after_id})
+        if found.cmid != cmid:
+            raise MoodleProtocolError(f"asked for quiz cmid {cmid}, got {found.cmid}",
+                                      function=function)
         return found
 
     def grade_question(self, *, attempt_id: int, slot: int, mark: float, comment_html: str,

@@ -220,6 +220,9 @@ class AttemptResponses(MoodleModel):
     attempt: int
     state: str = Field(max_length=100)
     timefinish: int = 0
+    # The quiz's close date for this attempt's user (overrides applied), 0: none. Optional:
+    # a plugin older than 2026120205 does not send it.
+    timeclose: int = Field(default=0, ge=0)
     sumgrades: float | None = None
     questions: list[AttemptQuestion] = Field(max_length=MAX_QUESTIONS)
     warnings: list[MoodleWarning] = Field(default_factory=list)
@@ -248,4 +251,27 @@ class QuestionGradeSaved(MoodleModel):
     sumgrades: float | None = None
     sequencecheck: int
     changed: bool
+    warnings: list[MoodleWarning] = Field(default_factory=list)
+
+
+MAX_FINISHED_ATTEMPTS = 500  # get_finished_attempts answers at most this many at once
+
+
+class FinishedAttempt(MoodleModel):
+    """One finished attempt of a quiz (not a preview)."""
+
+    attemptid: int = Field(ge=1)
+    userid: int = Field(ge=1)
+    attempt: int = Field(ge=1)
+    timefinish: int = Field(ge=0)
+
+
+class FinishedAttempts(MoodleModel):
+    """local_bridge_get_finished_attempts: a quiz's finished attempts, oldest finish first."""
+
+    cmid: int
+    quizid: int
+    courseid: int
+    attempts: list[FinishedAttempt] = Field(max_length=MAX_FINISHED_ATTEMPTS)
+    hasmore: bool
     warnings: list[MoodleWarning] = Field(default_factory=list)

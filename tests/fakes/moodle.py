@@ -365,11 +365,14 @@ class FakeMoodle:
     def _ws_local_bridge_get_attempt_responses(self, params: dict[str, Any]) -> Any:
         return self.quiz_site.get_attempt_responses(params)
 
+    def _ws_local_bridge_get_finished_attempts(self, params: dict[str, Any]) -> Any:
+        return self.quiz_site.get_finished_attempts(params)
+
     # -- quizzes (state in self.quiz_site) ---------------------------------------------------
 
     def add_quiz(self, quiz_id: int = 1, *, cmid: int | None = None, course: int = 2,
                  grade: float = 100, questions: list[FakeQuizQuestion] | None = None,
-                 name: str = "Python theory quiz") -> dict[str, Any]:
+                 name: str = "Python theory quiz", timeclose: int = 0) -> dict[str, Any]:
         """A quiz; by default two linked essays (10 marks each) and an unlinked true/false (1)."""
         questions = questions if questions is not None else [
             FakeQuizQuestion(question_id=11, bank_entry_id=101),
@@ -378,7 +381,8 @@ class FakeMoodle:
                              linked=False),
         ]
         return self.quiz_site.add_quiz(quiz_id, cmid=cmid or quiz_id + 1, course=course,
-                                       grade=grade, questions=questions, name=name)
+                                       grade=grade, questions=questions, name=name,
+                                       timeclose=timeclose)
 
     def add_quiz_attempt(self, quiz_id: int, user_id: int, answers: dict[int, str], *,
                          answerformat: int = 2, state: str = "finished",

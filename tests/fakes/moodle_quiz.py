@@ -4,8 +4,9 @@ A quiz has questions (question id, question bank entry id, type, maximum mark) o
 linked to exercises by bank entry, as local_bridge_question keys them. An attempt holds one
 question attempt per slot with its step history, the question engine's way: start (`todo`),
 save (`complete`), finish (`needsgrading` for an essay, graded for the others), then one step per
-manual grade. `local_bridge_get_attempt_responses` and `local_bridge_save_question_grade` follow
-moodle_plugin/local/bridge/classes/external/ and question_grading.php, error shapes included.
+manual grade. `local_bridge_get_attempt_responses`, `local_bridge_save_question_grade` and
+`local_bridge_get_finished_attempts` follow moodle_plugin/local/bridge/classes/external/ and
+question_grading.php, error shapes included.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ MODULE_EXCEPTION = "core\\exception\\moodle_exception"
 FRACTION_TOLERANCE = 1e-7
 MAX_RESPONSE_BYTES = 262144
 MAX_QUESTIONS = 100
+MAX_FINISHED_ATTEMPTS = 500  # local_bridge\finished_attempts::MAX_ATTEMPTS
 FORMAT_MOODLE, FORMAT_HTML, FORMAT_PLAIN = 0, 1, 2
 _INT = re.compile(r"-?\d+")
 _FLOAT = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
@@ -222,9 +224,11 @@ class QuizSite:
     # -- state a test sets up ----------------------------------------------------------------
 
     def add_quiz(self, quiz_id: int, *, cmid: int, course: int, grade: float,
-                 questions: list[FakeQuizQuestion], name: str) -> dict[str, Any]:
+                 questions: list[FakeQuizQuestion], name: str, timeclose: int = 0
+                 ) -> dict[str, Any]:
         quiz = {"id": quiz_id, "cmid": cmid, "course": course, "grade": grade, "name": name,
-                "questions": list(questions)}
+                "questions": list(questions), "timeclose": timeclose,
+                "overrides": {}}  # user id -> that user's close date (a user override)
         self.quizzes[quiz_id] = quiz
         return quiz
 
@@ -276,6 +280,11 @@ class QuizSite:
     def change_response(self, attempt_id: int, slot: int, answer: str) -> None:
         """The stored response differs from what was read (a question regrade with new data)."""
         self.attempts[attempt_id].slots[slot].answer = answer
+
+    def timeclose_for(self, quiz_id: int, user_id: int) -> int:
+        """quiz_update_effective_access(): the user's override, else the quiz's close date."""
+        quiz = self.quizzes[quiz_id]
+        return int(quiz["overrides"].get(user_id, quiz["timeclose"]))
 
     def summary(self, attempt_id: int) -> dict[str, Any]:
         """What a teacher sees of an attempt: each slot's state, mark, comment and step count."""
@@ -371,11 +380,35 @@ class QuizSite:
         answer = {"attemptid": attempt.id, "quizid": attempt.quiz_id, "cmid": quiz["cmid"],
                   "courseid": quiz["course"], "userid": attempt.user_id,
                   "attempt": attempt.attempt, "state": attempt.state,
-                  "timefinish": attempt.timefinish, "sumgrades": attempt.sumgrades(),
-                  "questions": questions, "warnings": []}
+                  "timefinish": attempt.timefinish,
+                  "timeclose": self.timeclose_for(attempt.quiz_id, attempt.user_id),
+                  "sumgrades": attempt.sumgrades(), "questions": questions, "warnings": []}
         while self.after_read:
             self.after_read.pop(0)()
         return answer
+
+    def get_finished_attempts(self, params: dict[str, Any]) -> Any:
+        """local_bridge_get_finished_attempts(cmid, since=0, afterid=0): finished attempts
+        (no previews) by (timefinish, id), from `since` on, past `afterid` at exactly `since`;
+        at most MAX_FINISHED_ATTEMPTS, `hasmore` when there are others."""
+        cmid = int_param(params, "cmid")
+        since = int_param(params, "since", 0)
+        after_id = int_param(params, "afterid", 0)
+        quiz = next((q for q in self.quizzes.values() if q["cmid"] == cmid), None)
+        if quiz is None:
+            return missing_record("course_modules")
+        if cmid in self.denied:
+            return no_capability("Grade quizzes manually")
+        found = sorted((a for a in self.attempts.values()
+                        if a.quiz_id == quiz["id"] and a.state == "finished" and not a.preview
+                        and (a.timefinish > since
+                             or (a.timefinish == since and a.id > after_id))),
+                       key=lambda a: (a.timefinish, a.id))
+        page = found[:MAX_FINISHED_ATTEMPTS]
+        return {"cmid": cmid, "quizid": quiz["id"], "courseid": quiz["course"],
+                "attempts": [{"attemptid": a.id, "userid": a.user_id, "attempt": a.attempt,
+                              "timefinish": a.timefinish} for a in page],
+                "hasmore": len(found) > len(page), "warnings": []}
 
     def save_question_grade(self, params: dict[str, Any], caller: int) -> Any:
         """local_bridge_save_question_grade(attemptid, slot, mark, comment, commentformat,

@@ -224,8 +224,9 @@ def quiz_routes(moodle: ServedMoodle, notifier: Notifier,
     quizzes = moodle.quiz_site
 
     async def quiz(request: Request) -> JSONResponse:
-        """A quiz: {"id", "cmid"?, "course"?, "grade"?, "questions"?: [{"question_id",
-        "bank_entry_id", "qtype"?, "maxmark"?, "linked"?}]} (default: two essays, a true/false)."""
+        """A quiz: {"id", "cmid"?, "course"?, "grade"?, "timeclose"?, "questions"?:
+        [{"question_id", "bank_entry_id", "qtype"?, "maxmark"?, "linked"?}]} (default: two
+        essays, a true/false; no close date)."""
         spec = await request.json()
         questions = [FakeQuizQuestion(
             question_id=int(q["question_id"]), bank_entry_id=int(q["bank_entry_id"]),
@@ -234,7 +235,8 @@ def quiz_routes(moodle: ServedMoodle, notifier: Notifier,
         ] if "questions" in spec else None
         made = moodle.add_quiz(int(spec["id"]), cmid=spec.get("cmid"),
                                course=int(spec.get("course", 2)),
-                               grade=float(spec.get("grade", 100)), questions=questions)
+                               grade=float(spec.get("grade", 100)), questions=questions,
+                               timeclose=int(spec.get("timeclose", 0)))
         return JSONResponse({"id": made["id"], "cmid": made["cmid"],
                              "slots": [q.bank_entry_id for q in made["questions"]]})
 
