@@ -21,7 +21,7 @@ from bridge.intake.fetch import ItemRef, Superseded, fetch_assign_files
 from bridge.intake.models import IntakeItem, IntakeStatus, ItemKind
 from bridge.intake.repository import IntakeRepository
 from bridge.intake.schemas import Notification
-from bridge.moodle import MoodleClient, MoodleError, client_for_site
+from bridge.moodle import AttemptNotFinished, MoodleClient, MoodleError, client_for_site
 from bridge.moodle.encoding import redact
 from bridge.submissions import service as submissions
 from bridge.worker.jobs import enqueue_job
@@ -186,6 +186,15 @@ def _fetch_assignment(item_id: uuid.UUID, *, factory: sessionmaker[Session] | No
         item.status, item.error = outcome, error
         log.info("item %s (%s %s) %s", item.id, item.site, item.kind, outcome)
         return outcome
+
+
+def gave_up_reason(exc: MoodleError) -> str:
+    """Why the last fetch retry gave up, in words that name the cause."""
+    if isinstance(exc, AttemptNotFinished):
+        # Moodle answered every time: the attempt stayed unfinished (reopened, abandoned, a
+        # preview), which is no outage.
+        return f"the quiz attempt never became finished in Moodle while the bridge asked: {exc}"
+    return f"Moodle unreachable: {exc}"
 
 
 def mark_fetch_failed(item_id: uuid.UUID, error: str,

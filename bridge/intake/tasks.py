@@ -30,7 +30,7 @@ def fetch_item_task(self: Any, item_id: str) -> str:
         return service.fetch_item(uuid.UUID(item_id)).value
     except MoodleError as exc:  # only retryable ones get here
         if retries >= MAX_RETRIES:
-            service.mark_fetch_failed(uuid.UUID(item_id), f"Moodle unreachable: {exc}")
+            service.mark_fetch_failed(uuid.UUID(item_id), service.gave_up_reason(exc))
             raise
         stuck.keep_alive(uuid.UUID(item_id))
         raise self.retry(exc=exc, countdown=countdown) from None

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bridge.intake import service
 from bridge.intake.models import IntakeItem, IntakeStatus, ItemKind
-from bridge.moodle import AttemptNotFinished, MoodleProtocolError
+from bridge.intake.tasks import MAX_RETRIES, fetch_item_task
+from bridge.moodle import AttemptNotFinished, MoodleProtocolError, MoodleUnavailable
 from bridge.submissions.repository import SubmissionRepository
 from tests.fakes.moodle import FakeMoodle
 from tests.fakes.moodle_quiz import (
@@ -257,6 +258,39 @@ def test_an_attempt_not_finished_yet_is_asked_again(quiz_site: FakeMoodle, clien
     assert session.get(IntakeItem, attempt_item).status is IntakeStatus.RECEIVED
     quiz_site.quiz_site.finish(attempt.id)
     assert service.fetch_item(attempt_item, factory=db_factory) is IntakeStatus.FETCHED
+
+
+def test_an_attempt_that_never_finishes_fails_for_that_reason(
+        quiz_site: FakeMoodle, client: TestClient, session: Session,
+        db_factory: sessionmaker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last retry of the fetch job says the attempt stayed unfinished, not that Moodle was
+    unreachable: Moodle answered every time."""
+    monkeypatch.setattr("bridge.db.get_sessionmaker", lambda: db_factory)
+    link_both(client, quiz_site)
+    attempt = quiz_site.add_quiz_attempt(1, STUDENT, {1: GOOD_SQUARES}, state="inprogress")
+    attempt.timefinish = int(time.time())  # notified, then reopened and never submitted
+    attempt_item = notify(client, quiz_site, attempt)
+    last_try(attempt_item, AttemptNotFinished)
+    read = client.get(f"/api/v1/items/{attempt_item}").json()
+    assert read["status"] == "failed"
+    assert read["error"].startswith("the quiz attempt never became finished in Moodle")
+    assert "attemptnotfinished" in read["error"] and "unreachable" not in read["error"]
+
+    down = notify(client, quiz_site, quiz_site.add_quiz_attempt(1, 6, {1: GOOD_SQUARES}))
+    quiz_site.outage = 503  # a real outage still says so
+    last_try(down, MoodleUnavailable)
+    assert client.get(f"/api/v1/items/{down}").json()["error"].startswith(
+        "Moodle unreachable: local_bridge_get_attempt_responses: HTTP 503")
+
+
+def last_try(item_id: uuid.UUID, raised: type[Exception]) -> None:
+    """The fetch task's run once every retry is used up (a real task, its request pushed)."""
+    fetch_item_task.push_request(retries=MAX_RETRIES)
+    try:
+        with pytest.raises(raised):
+            fetch_item_task.run(str(item_id))
+    finally:
+        fetch_item_task.pop_request()
 
 
 def test_responses_that_cannot_be_graded_are_rejected_clearly(
