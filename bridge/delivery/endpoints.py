@@ -24,7 +24,7 @@ def _read(delivery: Delivery, item: IntakeItem) -> DeliveryRead:
         user_id=item.user_id, attempt_number=item.attempt_number, state=delivery.state,
         attempts=delivery.attempts, next_attempt_at=delivery.next_attempt_at,
         last_error=redact(delivery.last_error) if delivery.last_error else None,
-        grade=delivery.grade,
+        grade=delivery.grade, max_grade=delivery.max_grade,
         delivered_at=delivery.delivered_at, created_at=delivery.created_at)
 
 

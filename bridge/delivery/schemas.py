@@ -24,5 +24,6 @@ class DeliveryRead(BaseModel):
     next_attempt_at: datetime | None
     last_error: str | None
     grade: float | None
+    max_grade: float | None = None  # `grade` is out of this (the assignment's, the question's)
     delivered_at: datetime | None
     created_at: datetime

@@ -56,6 +56,7 @@ class Attempt:
     state: DeliveryState
     delay_s: float | None = None
     grade: float | None = None
+    max_grade: float | None = None  # the scale `grade` is on: the assignment's, the question's
     error: str | None = None
 
 
@@ -127,7 +128,8 @@ def deliver(delivery_id: uuid.UUID, *, factory: sessionmaker[Session] | None = N
 def _push_any(moodle: MoodleClient, job: GradePush | QuestionPush) -> Attempt:
     if isinstance(job, QuestionPush):
         decided = push_question(moodle, job)
-        return Attempt(decided.state, grade=decided.grade, error=decided.error)
+        return Attempt(decided.state, grade=decided.grade, max_grade=decided.max_grade,
+                       error=decided.error)
     return _push(moodle, job)
 
 
@@ -174,17 +176,18 @@ def _push(moodle: MoodleClient, job: GradePush) -> Attempt:
     if assignment.grade <= 0:
         raise MoodlePermanentError("the assignment is graded with a scale, not points",
                                    function="mod_assign_get_assignments")
-    grade = scale(job.result.score, job.result.max_score, float(assignment.grade))
+    max_grade = float(assignment.grade)
+    grade = scale(job.result.score, job.result.max_score, max_grade)
     current = moodle.get_grades([job.instance_id]).latest(job.instance_id, job.user_id)
     if current is not None and current.attemptnumber > job.attempt_number:
-        return Attempt(DeliveryState.SUPERSEDED, grade=grade)
+        return Attempt(DeliveryState.SUPERSEDED, grade=grade, max_grade=max_grade)
     if current is not None and current.attemptnumber == job.attempt_number and current.is_set:
         assert current.grade is not None
         # Set by the bridge's own user, it is a push whose record was lost (the database went
         # away before its commit), not a teacher's change: pushed again, idempotently.
         if (job.last_pushed is None or abs(current.grade - job.last_pushed) > GRADE_TOLERANCE) \
                 and current.grader != moodle.get_site_user_id():
-            return Attempt(DeliveryState.TEACHER_OVERRIDE, grade=grade,
+            return Attempt(DeliveryState.TEACHER_OVERRIDE, grade=grade, max_grade=max_grade,
                            error=f"Moodle holds {current.grade:g}, we last pushed "
                                  f"{'nothing' if job.last_pushed is None else job.last_pushed}")
     after_due = bool(assignment.duedate) and time.time() > assignment.duedate
@@ -192,7 +195,7 @@ def _push(moodle: MoodleClient, job: GradePush) -> Attempt:
                       attempt_number=job.attempt_number,
                       feedback_html=render_feedback(job.result, after_due_date=after_due),
                       apply_to_all=False)
-    return Attempt(DeliveryState.DELIVERED, grade=grade)
+    return Attempt(DeliveryState.DELIVERED, grade=grade, max_grade=max_grade)
 
 
 def _failed(exc: MoodleError, attempts: int, rng: random.Random | None) -> Attempt:
@@ -213,7 +216,7 @@ def _record(session: Session, delivery_id: uuid.UUID, attempt: Attempt) -> Attem
     now = utcnow()
     delivery.state, delivery.last_error = attempt.state, attempt.error
     if attempt.grade is not None:
-        delivery.grade = attempt.grade
+        delivery.grade, delivery.max_grade = attempt.grade, attempt.max_grade
     if attempt.state in (DeliveryState.RETRYING, DeliveryState.PARKED, DeliveryState.DELIVERED):
         delivery.attempts += 1
     if attempt.state is DeliveryState.RETRYING:

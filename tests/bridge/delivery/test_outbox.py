@@ -74,6 +74,7 @@ def test_graded_item_is_pushed_scaled_with_feedback(moodle_site: FakeMoodle, ses
     delivery = graded(session, moodle_site, 1)
     attempt = service.deliver(delivery.id, factory=db_factory)
     assert attempt.state is DeliveryState.DELIVERED and attempt.grade == 5.0
+    assert attempt.max_grade == 10.0  # recorded: the grade is out of the assignment's 10
     sent = moodle_site.saved_grades[-1]
     assert (sent["assignmentid"], sent["userid"], sent["grade"]) == ("1", "5", "5")
     assert sent["applytoall"] == "0" and sent["attemptnumber"] == "0"

@@ -230,3 +230,79 @@ def test_a_second_attempt_is_delivered_on_its_own(quiz: FakeMoodle, client: Test
     assert service.deliver(new.id, factory=db_factory).state is DeliveryState.DELIVERED
     assert quiz.quiz_site.summary(first_attempt.id)["slots"]["1"]["mark"] == 5.0
     assert quiz.quiz_site.summary(second_attempt.id)["slots"]["1"]["mark"] == 10.0
+
+
+def after_due_result() -> GradingResult:
+    """A test every student sees, and one shown only once the due date has passed."""
+    tests = [TestResult(name="visible test", status=TestStatus.PASSED, score=1, max_score=1,
+                        visibility=Visibility.VISIBLE, expected="3\n", actual="3\n"),
+             TestResult(name="shown after the close", status=TestStatus.FAILED, score=0,
+                        max_score=1, visibility=Visibility.AFTER_DUE_DATE, expected="15\n",
+                        actual="14\n")]
+    return GradingResult(status=RunStatus.FAILED, score=1, max_score=2, language="python",
+                         tests=tests, total_time_s=0.1, image_digest="sha256:test",
+                         grader_version="test")
+
+
+def graded_with(session: Session, item: IntakeItem, doc: GradingResult) -> Delivery:
+    """As graded(), with a result of the test's own."""
+    session.refresh(item)
+    submission = session.get(Submission, item.submission_id)
+    submission.status = SubmissionStatus.GRADED
+    SubmissionRepository(session).add_result(Result(
+        submission_id=submission.id, grading_round=1, status=doc.status.value,
+        score=doc.score, max_score=doc.max_score, image_digest="sha256:test",
+        grader_version="test", document=doc.model_dump(mode="json")))
+    service.on_graded(session, submission_id=submission.id, grading_round=1)
+    session.commit()
+    return session.scalars(select(Delivery).where(
+        Delivery.submission_id == submission.id)).one()
+
+
+def test_tests_after_the_due_date_show_once_the_quiz_has_closed(
+        quiz: FakeMoodle, client: TestClient, session: Session,
+        db_factory: sessionmaker) -> None:
+    now = int(time.time())
+    quiz.quiz_site.quizzes[1]["timeclose"] = now + 3600  # still open
+    attempt, (first, second) = taken(quiz, client, session, db_factory)
+    assert service.deliver(graded_with(session, first, after_due_result()).id,
+                           factory=db_factory).state is DeliveryState.DELIVERED
+    open_comment = quiz.quiz_site.summary(attempt.id)["slots"]["1"]["comment"]
+    assert open_comment == render_feedback(after_due_result(), after_due_date=False)
+    assert "shown after the close" not in open_comment
+
+    quiz.quiz_site.quizzes[1]["overrides"][STUDENT] = now - 60  # closed for this student
+    assert service.deliver(graded_with(session, second, after_due_result()).id,
+                           factory=db_factory).state is DeliveryState.DELIVERED
+    closed_comment = quiz.quiz_site.summary(attempt.id)["slots"]["2"]["comment"]
+    assert closed_comment == render_feedback(after_due_result(), after_due_date=True)
+    assert "<td>shown after the close</td><td>wrong output</td>" in closed_comment
+
+    # A quiz that never closes (timeclose 0, or a plugin too old to say) never shows them.
+    quiz.quiz_site.quizzes[1]["overrides"].clear()
+    quiz.quiz_site.quizzes[1]["timeclose"] = 0
+    later, (third, _) = taken(quiz, client, session, db_factory)
+    service.deliver(graded_with(session, third, after_due_result()).id, factory=db_factory)
+    assert "shown after the close" not in quiz.quiz_site.summary(later.id)["slots"]["1"][
+        "comment"]
+
+
+def test_a_delivery_records_the_questions_maximum(quiz: FakeMoodle, client: TestClient,
+                                                  session: Session,
+                                                  db_factory: sessionmaker) -> None:
+    quiz.quiz_site.quizzes[1]["questions"][1].maxmark = 4.0
+    attempt, (first, second) = taken(quiz, client, session, db_factory)
+    one = graded(session, first, 1)
+    assert service.deliver(one.id, factory=db_factory).max_grade == 10.0
+    quiz.teacher_grades_question(attempt.id, 2, 3.0)
+    two = graded(session, second, 2)
+    assert service.deliver(two.id, factory=db_factory).state is DeliveryState.TEACHER_OVERRIDE
+    session.expire_all()
+    assert (session.get(Delivery, one.id).grade, session.get(Delivery, one.id).max_grade) == (
+        5.0, 10.0)
+    # What we would have pushed over the teacher's mark, out of the question's 4.
+    assert (session.get(Delivery, two.id).grade, session.get(Delivery, two.id).max_grade) == (
+        4.0, 4.0)
+    listed = {d["id"]: (d["grade"], d["max_grade"]) for d in client.get(
+        "/api/v1/deliveries").json()}
+    assert listed[str(one.id)] == (5.0, 10.0) and listed[str(two.id)] == (4.0, 4.0)
