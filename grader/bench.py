@@ -85,7 +85,9 @@ class Case:
     def exercise_files(self) -> dict[str, bytes]:
         tests = [{"name": f"case {i}", "stdin": f"{i} {i * 7}\n",
                   "expected_stdout": f"{i * 8}\n"} for i in range(TESTS)]
-        spec = {"language": self.language, "entrypoint": self.entrypoint, "tests": tests}
+        # A generous time limit: a load spike on a shared machine must not fail a test.
+        spec = {"language": self.language, "entrypoint": self.entrypoint,
+                "limits": {"time_s": 10}, "tests": tests}
         return {"exercise.yaml": yaml.safe_dump(spec).encode()}
 
 
