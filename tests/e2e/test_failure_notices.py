@@ -73,6 +73,8 @@ def test_each_failure_is_told_once_however_often_it_is_seen() -> None:
             assert seen["detail"] == ""
             teacher = asyncio.run(state.grading_state(moodle.TEACHER_USER, 1, 5))
             assert teacher["detail"] == "hello.py is missing"
+            assert teacher["message"] == ("Could not be graded: the submission cannot be graded "
+                                          "(for example, a required file is missing)")
             assert len(state.messages) == 1
 
             # Another student's failure, seen first by their poll, then listed: one more message.

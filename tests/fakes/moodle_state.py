@@ -44,6 +44,25 @@ STRINGS = {
                          "and will be graded. Checking again shortly…",
     "state_unknown": "Your submission is on its way to the autograder…",
 }
+# The teachers' wording (teacherstate_*), for a teacher asking about a student.
+TEACHER_STRINGS = {
+    "failed": "Could not be graded: {reason}",
+    "graded": "Graded: {score} / {maxscore}, in the gradebook",
+    "graded_pending": "Graded: {score} / {maxscore}, being written to the gradebook",
+    "notautograded": "Not graded automatically",
+    "queued": "Queued",
+    "running": "Being graded",
+    "unavailable": "The bridge cannot be reached",
+    "unknown": "Nothing received by the bridge",
+}
+REASONS = {
+    "delivery_parked": "the grade could not be written to the gradebook",
+    "fetch_failed": "the bridge could not read the submission from Moodle",
+    "grading_failed": "the tests could not be run (the exercise or the sandbox failed)",
+    "no_exercise": "no exercise is linked to the activity on the bridge",
+    "rejected": "the submission cannot be graded (for example, a required file is missing)",
+    "unsupported": "the bridge does not grade this kind of activity yet",
+}
 _FAILURE_ID = re.compile(r"[0-9a-f]{64}")
 
 
@@ -82,6 +101,14 @@ def message(shown: dict[str, Any]) -> str:
     return STRINGS[shown["stringid"]].format(score=_number(shown["score"]),
                                              maxscore=_number(shown["maxscore"]),
                                              grade=_number(shown["grade"]))
+
+
+def teacher_message(shown: dict[str, Any]) -> str:
+    """grading_states::teacher_message()."""
+    key = "graded_pending" if shown["stringid"] == "state_graded_pending" else shown["state"]
+    return TEACHER_STRINGS[key].format(score=_number(shown["score"]),
+                                       maxscore=_number(shown["maxscore"]),
+                                       reason=REASONS.get(shown["reason"], shown["reason"]))
 
 
 class StateSite:
@@ -147,7 +174,9 @@ class StateSite:
             assert answer is not None
             self.record_failure({**answer, "failure_id": shown["failureid"]})
         return {"cmid": cmid, "userid": userid, "state": shown["state"],
-                "final": shown["final"], "message": message(shown), "score": shown["score"],
+                "final": shown["final"],
+                "message": message(shown) if userid == caller else teacher_message(shown),
+                "score": shown["score"],
                 "maxscore": shown["maxscore"], "grade": shown["grade"],
                 "ingradebook": shown["ingradebook"], "pollafter": shown["pollafter"],
                 "reason": shown["reason"],

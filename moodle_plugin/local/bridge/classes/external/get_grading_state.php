@@ -86,7 +86,8 @@ class get_grading_state extends external_api {
             'userid' => $userid,
             'state' => $state['state'],
             'final' => $state['final'],
-            'message' => grading_states::message($state),
+            // A teacher looking at a student's submission reads the teachers' wording.
+            'message' => $userid === (int) $USER->id ? grading_states::message($state) : grading_states::teacher_message($state),
             'score' => $state['score'],
             'maxscore' => $state['maxscore'],
             'grade' => $state['grade'],
