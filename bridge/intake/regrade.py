@@ -34,10 +34,13 @@ def regrade(session: Session, *, site: str, activity: ActivityKind, cmid: int,
                                        exercise_version_id=version.id,
                                        requested_by=requested_by[:200], entries=[]))
     entries = []
-    for item in repo.latest_per_user(site, kind, cmid):
+    items = repo.latest_per_user(site, kind, cmid)
+    old_ids = [i.submission_id for i in items if i.submission_id is not None]
+    olds, old_results = subs.many_with_files(old_ids), subs.latest_results(old_ids)
+    for item in items:
         old_id = item.submission_id
-        old = subs.get_with_files(old_id) if old_id else None
-        old_result = subs.latest_result(old_id) if old_id else None
+        old = olds.get(old_id) if old_id else None
+        old_result = old_results.get(old_id) if old_id else None
         entry: dict[str, Any] = {
             "item": str(item.id), "user_id": item.user_id,
             "old_submission_id": str(old_id) if old_id else None,

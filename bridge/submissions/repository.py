@@ -28,6 +28,21 @@ class SubmissionRepository(Repository[Submission]):
         )
         return self.session.scalars(statement).first()
 
+    def many_with_files(self, submission_ids: list[uuid.UUID]) -> dict[uuid.UUID, Submission]:
+        """Several submissions with their files, in two queries (a regrade reads a course)."""
+        statement = (select(Submission).where(Submission.id.in_(submission_ids))
+                     .options(selectinload(Submission.files)))
+        return {s.id: s for s in self.session.scalars(statement)}
+
+    def latest_results(self, submission_ids: list[uuid.UUID]) -> dict[uuid.UUID, Result]:
+        """The newest result of each of several submissions, in one query."""
+        statement = (select(Result).where(Result.submission_id.in_(submission_ids))
+                     .order_by(Result.submission_id, Result.grading_round.desc()))
+        found: dict[uuid.UUID, Result] = {}
+        for result in self.session.scalars(statement):
+            found.setdefault(result.submission_id, result)
+        return found
+
     def claim(self, submission_id: uuid.UUID, owner: str, now: datetime,
               lease_until: datetime) -> bool:
         """Atomically take the grading lease: queued, or running with an expired lease."""
