@@ -6,11 +6,11 @@ import textwrap
 
 import pytest
 
-from grader.exercise import Exercise, ExerciseError
+from grader.exercise import Exercise, ExerciseError, Visibility
 from grader.exercise.junit import discover_junit_tests
 from grader.grading import grade, max_score
 from grader.junit_report import read_junit_report
-from grader.results import RunStatus, TestStatus, Visibility
+from grader.results import RunStatus, TestStatus
 from grader.sandbox.docker import DockerSandbox
 from tests.grader.helpers import exercise, peak_memory
 
