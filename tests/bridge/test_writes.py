@@ -325,6 +325,16 @@ def _read_pass_rates(w: World) -> Call:
     return _question(w, "results/pass-rates", kind="assign", cmid=1)
 
 
+@recipe("POST", "/api/v1/intake/states")
+def _read_states(w: World) -> Call:
+    return _question(w, "states", items=[{"kind": "assign_submission", "cmid": 1, "user_id": 5}])
+
+
+@recipe("POST", "/api/v1/intake/failures")
+def _read_failures(w: World) -> Call:
+    return _question(w, "failures", since=0)
+
+
 @recipe("POST", "/api/v1/deliveries/{delivery_id}/retry")
 def _retry_delivery(w: World) -> Call:
     return Call("POST", f"/api/v1/deliveries/{_parked_delivery(w)}/retry")
