@@ -27,6 +27,8 @@ from bridge.delivery.models import Delivery, DeliveryState
 from bridge.grading.service import Outcome, grade_submission
 from bridge.intake import service as intake
 from bridge.intake.models import IntakeItem, IntakeStatus
+from bridge.intake.reconcile import RECONCILE
+from bridge.worker.app import app as worker_app
 from bridge.worker.jobs import GRADING_QUEUE, MOODLE_QUEUE
 from grader.sandbox.docker import DockerSandbox
 from tests.bridge.auth.served import free_port, scratch_database_url, serving
@@ -223,13 +225,16 @@ def test_real_workers_grade_a_quiz(scratch_database: str, standin_server: str, r
             "duplicate": True})
         assert queued.status_code == 202
 
-        def marked() -> dict[str, Any] | None:
-            read = standin.get(f"/quizzes/attempts/{attempt['id']}").json()
+        def marked(attempt_id: int) -> dict[str, Any] | None:
+            read = standin.get(f"/quizzes/attempts/{attempt_id}").json()
             done = all(read["slots"][s]["graded_by"] == FakeMoodle.BRIDGE_USER for s in "12")
             return read if done else None
 
-        read = wait_until(marked, timeout=240, interval=0.5, what=lambda: "both marks\n" + "\n"
-                          .join(log.read_text()[-2000:] for log in logs.values()))
+        def worker_logs() -> str:
+            return "both marks\n" + "\n".join(log.read_text()[-2000:] for log in logs.values())
+
+        read = wait_until(lambda: marked(attempt["id"]), timeout=240, interval=0.5,
+                          what=worker_logs)
         assert [read["slots"][s]["mark"] for s in "123"] == [5.0, 10.0, 1.0]
         assert read["sumgrades"] == 16.0 and read["grade"] == pytest.approx(16 / 21 * 100)
         assert "Autograder: 2 / 2 points" in read["slots"]["2"]["comment"]
@@ -243,9 +248,23 @@ def test_real_workers_grade_a_quiz(scratch_database: str, standin_server: str, r
             "attempt_id": attempt["id"], "kind": "quiz_attempt"}).json()
             if i["status"] == "delivered"], timeout=10, what="the attempt to be delivered")
         assert [q["grade"] for q in listed[0]["questions"]] == [5.0, 10.0]
+
+        # An attempt whose notification never arrives (the plugin's outbox row lost): the
+        # reconciliation the beat sends every 5 minutes, sent now, finds it and it is graded.
+        lost = standin.post("/quizzes/attempts", json={
+            "quiz_id": 1, "user_id": 8, "answers": {"1": GOOD_SQUARES, "2": GOOD_TOTAL}}).json()
+        worker_app.send_task(RECONCILE)  # routed to the Moodle queue
+        found = wait_until(lambda: marked(lost["id"]), timeout=120, interval=0.5,
+                           what=worker_logs)
+        assert [found["slots"][s]["mark"] for s in "12"] == [10.0, 10.0]
+        swept = api.get(f"/api/v1/sites/{site}/items", params={
+            "attempt_id": lost["id"], "kind": "quiz_attempt"}).json()
+        assert len(swept) == 1 and swept[0]["user_id"] == 8
     calls = standin.get("/calls").json()
-    assert calls["local_bridge_save_question_grade"] == 2
+    assert calls["local_bridge_save_question_grade"] == 4
+    assert calls["local_bridge_get_finished_attempts"] == 1
     ran = {queue: log.read_text() for queue, log in logs.items()}
     assert "bridge.grading.grade_submission[" in ran[GRADING_QUEUE]
     assert "bridge.intake.fetch_item[" in ran[MOODLE_QUEUE]
+    assert "bridge.intake.reconcile[" in ran[MOODLE_QUEUE]
     assert TEST_TOKEN not in "".join(ran.values())
