@@ -104,47 +104,61 @@ class save_question_grade extends external_api {
             throw new \moodle_exception('invalidslot', 'local_bridge');
         }
 
-        // Everything below reads the usage afresh inside the transaction; two writers that both
-        // pass the checks still cannot both add a step: question_attempt_steps is unique on
-        // (questionattemptid, sequencenumber), so the second one fails and rolls back.
-        $transaction = $DB->start_delegated_transaction();
-        $quba = \question_engine::load_questions_usage_by_activity($attemptobj->get_uniqueid());
-        $qa = $quba->get_question_attempt($slot);
-        $maxmark = (float) $qa->get_max_mark();
-        if (!question_grading::mark_in_range($mark, $maxmark, (float) $qa->get_min_fraction(), (float) $qa->get_max_fraction())) {
-            // Roll the delegated transaction back and rethrow, rather than leaving it open.
-            $transaction->rollback(new \moodle_exception('markoutofrange', 'local_bridge', '', format_float($maxmark, 2)));
+        // One save per attempt at a time: each sums the marks of the usage it read, so two slots
+        // graded at once would each see the other still ungraded and leave sumgrades null (seen
+        // on a real site when the bridge delivered two essays of one attempt in parallel).
+        $lock = \core\lock\lock_config::get_lock_factory('local_bridge_question_grade')
+            ->get_lock('attempt_' . $attemptid, 30);
+        if (!$lock) {
+            throw new \moodle_exception('locktimeout');
         }
-        $before = (int) $qa->get_sequence_check_count();
-        $decision = question_grading::decide(
-            question_grading::steps_of($qa),
-            $before,
-            $sequencecheck,
-            $mark,
-            $maxmark,
-            $comment,
-            $commentformat,
-            (int) $USER->id
-        );
-        if ($decision === question_grading::STALE) {
-            $transaction->rollback(new \moodle_exception('questionchanged', 'local_bridge'));
-        }
+        try {
+            // Everything below reads the usage afresh inside the transaction; two writers that both
+            // pass the checks still cannot both add a step: question_attempt_steps is unique on
+            // (questionattemptid, sequencenumber), so the second one fails and rolls back.
+            $transaction = $DB->start_delegated_transaction();
+            $quba = \question_engine::load_questions_usage_by_activity($attemptobj->get_uniqueid());
+            $qa = $quba->get_question_attempt($slot);
+            $maxmark = (float) $qa->get_max_mark();
+            $fractions = [(float) $qa->get_min_fraction(), (float) $qa->get_max_fraction()];
+            if (!question_grading::mark_in_range($mark, $maxmark, ...$fractions)) {
+                // Roll the delegated transaction back and rethrow, rather than leaving it open.
+                $transaction->rollback(new \moodle_exception('markoutofrange', 'local_bridge', '', format_float($maxmark, 2)));
+            }
+            $before = (int) $qa->get_sequence_check_count();
+            $decision = question_grading::decide(
+                question_grading::steps_of($qa),
+                $before,
+                $sequencecheck,
+                $mark,
+                $maxmark,
+                $comment,
+                $commentformat,
+                (int) $USER->id
+            );
+            if ($decision === question_grading::STALE) {
+                $transaction->rollback(new \moodle_exception('questionchanged', 'local_bridge'));
+            }
 
-        $attempt = $attemptobj->get_attempt();
-        $changed = false;
-        if ($decision === question_grading::SAVE) {
-            $quba->manual_grade($slot, $comment, $mark, $commentformat);
-            // The engine itself discards a grade equal to the current one (same comment, mark).
-            $changed = $quba->get_question_attempt($slot)->get_sequence_check_count() > $before;
+            // Read under the lock: $attemptobj was loaded before it.
+            $attempt = $DB->get_record('quiz_attempts', ['id' => $attemptid], '*', MUST_EXIST);
+            $changed = false;
+            if ($decision === question_grading::SAVE) {
+                $quba->manual_grade($slot, $comment, $mark, $commentformat);
+                // The engine itself discards a grade equal to the current one (same comment, mark).
+                $changed = $quba->get_question_attempt($slot)->get_sequence_check_count() > $before;
+            }
+            if ($changed) {
+                \question_engine::save_questions_usage_by_activity($quba);
+                $attempt->sumgrades = $quba->get_total_mark();
+                $attempt->timemodified = time();
+                $DB->update_record('quiz_attempts', $attempt);
+                $attemptobj->get_quizobj()->get_grade_calculator()->recompute_final_grade($attemptobj->get_userid());
+            }
+            $transaction->allow_commit();
+        } finally {
+            $lock->release();
         }
-        if ($changed) {
-            \question_engine::save_questions_usage_by_activity($quba);
-            $attempt->sumgrades = $quba->get_total_mark();
-            $attempt->timemodified = time();
-            $DB->update_record('quiz_attempts', $attempt);
-            $attemptobj->get_quizobj()->get_grade_calculator()->recompute_final_grade($attemptobj->get_userid());
-        }
-        $transaction->allow_commit();
 
         if ($changed) {
             \mod_quiz\event\question_manually_graded::create([
