@@ -285,6 +285,38 @@ def _regrade(w: World) -> Call:
     return Call("POST", f"/api/v1/sites/{w.moodle.site}/assignments/1/regrade")
 
 
+QUIZ = "/api/v1/sites/{site}/quizzes/9/questions/31"
+
+
+def _question_link(w: World) -> Call:
+    return Call("PUT", QUIZ.format(site=w.moodle.site) + "/exercise", {"json": {
+        "course_id": 2, "instance_id": 4, "question_id": 41,
+        "files": {"exercise.yaml": HELLO_EXERCISE}}})
+
+
+@recipe("PUT", "/api/v1/sites/{site}/quizzes/{cmid}/questions/{bank_entry_id}/exercise")
+def _link_question(w: World) -> Call:
+    return _question_link(w)
+
+
+def _question_linked(w: World) -> None:
+    call = _question_link(w)
+    response = w.client.request(call.method, call.url, **call.kwargs)
+    assert response.status_code == 200, response.text
+
+
+@recipe("DELETE", "/api/v1/sites/{site}/quizzes/{cmid}/questions/{bank_entry_id}/exercise")
+def _unlink_question(w: World) -> Call:
+    _question_linked(w)
+    return Call("DELETE", QUIZ.format(site=w.moodle.site) + "/exercise")
+
+
+@recipe("POST", "/api/v1/sites/{site}/quizzes/{cmid}/questions/{bank_entry_id}/regrade")
+def _regrade_question(w: World) -> Call:
+    _question_linked(w)
+    return Call("POST", QUIZ.format(site=w.moodle.site) + "/regrade")
+
+
 def _question(w: World, path: str, **fields: Any) -> Call:
     """A teacher's signed question: its signature is remembered (a replay is refused)."""
     return Call("POST", f"/api/v1/intake/{path}", _signed(w, {
