@@ -49,7 +49,7 @@ class DeliveryRepository(Repository[Delivery]):
         if site is not None:
             statement = statement.where(IntakeItem.site == site)
         statement = statement.order_by(Delivery.created_at.desc()).limit(limit)
-        return [(d, i) for d, i in self.session.execute(statement).tuples()]
+        return [(d, i) for d, i in self.session.execute(statement)]
 
     def due(self, now: datetime, limit: int = 200) -> list[uuid.UUID]:
         """Open deliveries whose next try is due (their job was lost or is late)."""

@@ -64,4 +64,4 @@ class ResultsRepository(Repository[IntakeItem]):
                      .join(ExerciseVersion, ExerciseVersion.id == Submission.exercise_version_id)
                      .where(Submission.id.in_(submission_ids)))
         return {sid: (str(status), number) for sid, status, number
-                in self.session.execute(statement).tuples()}
+                in self.session.execute(statement)}
