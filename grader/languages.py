@@ -2,9 +2,10 @@
 
 Adding a language is a new profile here plus the Debian packages its image needs. Each
 profile carries its own limit defaults (an exercise's `limits:` overrides any of them) and
-says how memory is held: by RLIMIT_AS (C, C++, Python: the address space is the memory),
-or, for the JVM, which reserves far more address space than it ever touches, by the heap
-flags plus the container's memory cgroup (see `JVM_FLAGS`).
+says how memory is held: by RLIMIT_AS (C, C++, Python: the address space is the memory;
+node: its heap flag, and RLIMIT_AS a margin above it), or, for the JVM, which reserves far
+more address space than it ever touches, by the heap flags plus the container's memory
+cgroup (see `jvm_flags`).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def java_class(path: str) -> str:
 class LanguageProfile:
     name: str
     packages: tuple[str, ...]
-    suffixes: tuple[str, ...]  # source files; the first names a misnamed entrypoint
+    suffixes: tuple[str, ...]  # its source files (what is compiled, what may be the entrypoint)
     limits: Mapping[str, float] = field(default_factory=dict)  # defaults of `Limits`
     default_compile_flags: tuple[str, ...] = ()
     default_link_flags: tuple[str, ...] = ()
