@@ -33,6 +33,7 @@ from grader.sandbox.protocol import aborted, decode_outcome, encode_job
 __all__ = ["INSTANCE_LABEL", "LABEL", "OWNER_LABEL", "DockerSandbox", "reap_orphans"]
 
 log = logging.getLogger(__name__)
+STOP_SETTLE_S = 3.0
 
 
 class DockerSandbox:
@@ -66,7 +67,12 @@ class DockerSandbox:
             return self._run(pool, job)
 
     def _run(self, pool: RunnerPool, job: SandboxJob) -> SandboxOutcome:
-        runner = pool.take()
+        try:
+            runner = pool.take()
+        except (OSError, DockerException) as exc:  # requests' errors are OSErrors
+            # The engine went away (restarting, its socket gone): nothing ran, try again later.
+            sandbox_failure(SandboxFailure.ENGINE_UNAVAILABLE)
+            raise SandboxError(f"Docker engine unavailable: {exc}") from exc
         try:
             raw = runner.stream.exchange(encode_job(job), self._deadline(job))
         except TimeoutError:
@@ -79,7 +85,13 @@ class DockerSandbox:
             log.warning("runner in %s ended without a result; replacing it",
                         runner.container_name)
             sandbox_failure(SandboxFailure.RUNNER_KILLED)
+            outside = self._stopped_from_outside(runner.container_name)
             pool.discard(runner)
+            if outside:
+                # The engine stopped the container (a restart, an operator): not the program's
+                # doing, so not its grade; the job is tried again.
+                raise SandboxError(
+                    f"sandbox {runner.container_name} was stopped from outside") from None
             return aborted(job, pool.image_id, "the run was aborted: its test runner was "
                            "killed", timed_out=False)
         except (OSError, ValueError, DockerException) as exc:
@@ -97,6 +109,26 @@ class DockerSandbox:
         if "runner_error" in raw:
             raise SandboxError(f"runner failed: {raw['runner_error']}")
         return decode_outcome(job, pool.image_id, raw)
+
+    def _stopped_from_outside(self, name: str) -> bool:
+        """Whether a runner ended because its container stopped (or the engine is gone).
+
+        A program can kill its own runner, but not the container: its init stays up. A
+        container no longer running, without its own memory limit's OOM kill, was stopped by
+        the engine.
+        """
+        # The runner's stream ends a moment before the engine marks its container exited.
+        deadline = time.monotonic() + STOP_SETTLE_S
+        while True:
+            try:
+                state = self.client.containers.get(name).attrs.get("State", {})
+            except (OSError, DockerException):
+                return True  # the engine is restarting, or the container went with it
+            if not state.get("Running", False):
+                return not state.get("OOMKilled", False)
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
 
     def _deadline(self, job: SandboxJob) -> float:
         compile_s = job.compile.time_s if job.compile else 0.0
