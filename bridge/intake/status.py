@@ -57,7 +57,27 @@ def _read(session: Session, item: IntakeItem) -> ItemRead:
                           for question in IntakeRepository(session).question_items(item.id)]
         if item.status is IntakeStatus.FETCHED and read.questions:
             read.status = _attempt_status(read.questions)
+            _attempt_totals(read)
     return read
+
+
+def _attempt_totals(read: ItemRead) -> None:
+    """An attempt's marks over its linked questions, once every one of them has its own.
+
+    Scores are on the questions' scale (each exercise's score scaled to its maximum mark), so
+    a student reads "12 / 20" for the bridge-graded part of the quiz; `grade` is what Moodle
+    holds for those questions, summed once every mark is delivered.
+    """
+    questions = read.questions or []
+    marks = [q.max_mark for q in questions]
+    if any(m is None for m in marks):
+        return
+    if all(q.score is not None and q.max_score for q in questions):
+        read.score = round(sum((q.score or 0) / (q.max_score or 1) * (q.max_mark or 0)
+                               for q in questions), 5)
+        read.max_score = float(sum(m or 0 for m in marks))
+    if all(q.grade is not None for q in questions):
+        read.grade = round(sum(q.grade or 0 for q in questions), 5)
 
 
 def _read_one(session: Session, item: IntakeItem) -> ItemRead:

@@ -107,7 +107,10 @@ def test_marks_and_comments_land_and_the_attempt_is_totalled(
     read = client.get(f"/api/v1/items/{first.id}").json()
     assert (read["status"], read["grade"], read["score"], read["slot"]) == (
         "delivered", 5.0, 1.0, 1)
-    assert client.get(f"/api/v1/items/{first.attempt_item_id}").json()["status"] == "delivered"
+    whole = client.get(f"/api/v1/items/{first.attempt_item_id}").json()
+    # The attempt totals its linked questions (maximum marks 10 and 10 here).
+    assert (whole["status"], whole["score"], whole["max_score"], whole["grade"]) == (
+        "delivered", 15.0, 20.0, 15.0)
     # The job running again pushes nothing more.
     steps = marks["slots"]["1"]["steps"]
     assert service.deliver(one.id, factory=db_factory).state is DeliveryState.DELIVERED
