@@ -60,7 +60,7 @@ class StateRepository(Repository[IntakeItem]):
         ]
         found: dict[object, tuple[IntakeItem, datetime]] = {}
         for statement in statements:
-            for item, at in self.session.execute(statement).tuples():
+            for item, at in self.session.execute(statement):
                 if item.id not in found or at > found[item.id][1]:
                     found[item.id] = (item, at)
         return sorted(found.values(), key=lambda pair: pair[1])[:limit]
