@@ -43,6 +43,11 @@ for name in api_key secret_key; do
 done
 echo "API key: $VAR/api_key   (curl -H \"X-API-Key: \$(cat $VAR/api_key)\" http://$HOST:$PORT/...)"
 
+# Before migrate: it publishes the first signing key, encrypted with BRIDGE_SECRET_KEY (the
+# grading worker is started without either; see SECRETS).
+BRIDGE_API_KEY=$(cat "$VAR/api_key")
+BRIDGE_SECRET_KEY=$(cat "$VAR/secret_key")
+export BRIDGE_API_KEY BRIDGE_SECRET_KEY
 "$BIN/bridge" migrate
 rm -rf "$VAR/metrics"
 mkdir -p "$VAR/metrics/grading" "$VAR/metrics/moodle"
@@ -111,9 +116,6 @@ start grading env "${unset_secrets[@]}" \
     "$BIN/celery" -A bridge.worker.app worker -Q grading --concurrency 2 \
     --loglevel INFO --hostname "grading@%h"
 
-BRIDGE_API_KEY=$(cat "$VAR/api_key")
-BRIDGE_SECRET_KEY=$(cat "$VAR/secret_key")
-export BRIDGE_API_KEY BRIDGE_SECRET_KEY
 start moodle env \
     PROMETHEUS_MULTIPROC_DIR="$VAR/metrics/moodle" WORKER_METRICS_PORT="$MOODLE_METRICS_PORT" \
     "$BIN/celery" -A bridge.worker.app worker -Q moodle --concurrency 2 --beat \

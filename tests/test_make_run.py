@@ -8,6 +8,7 @@ it. A submission is graded first, so that a grading worker holds a warm sandbox 
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import pty
@@ -24,6 +25,7 @@ from typing import Any
 
 import docker
 import httpx
+import jwt
 import pytest
 import yaml
 
@@ -223,8 +225,25 @@ def stop_and_check(run: Run, family: list[Proc], sig: signal.Signals) -> float:
     return elapsed
 
 
+def signs_with_the_first_key(run: Run) -> None:
+    """A sign-in is signed by the key `bridge migrate` published, not a replacement for it."""
+    published = {key["kid"] for key in run.call("GET", "/api/v1/auth/jwks.json")["keys"]}
+    run.call("POST", "/api/v1/auth/accounts", {
+        "username": "first", "email": "first@example.test", "password": "a long passphrase 1"})
+    session = run.call("POST", "/api/v1/auth/session",
+                       {"login": "first", "password": "a long passphrase 1"})["access_token"]
+    page = httpx.get(run.url + "/api/v1/auth/moodle/enter", timeout=10,
+                     headers={"Authorization": f"Bearer {session}"})
+    page.raise_for_status()
+    found = re.search(r'name="token" value="([^"]+)"', page.text)
+    assert found, page.text
+    assert jwt.get_unverified_header(html.unescape(found[1]))["kid"] in published
+    assert "does not decrypt" not in run.text()
+
+
 def test_sigterm_to_the_process_group_stops_everything(make_run: Run) -> None:
     family = started_and_grading(make_run)
+    signs_with_the_first_key(make_run)
     stop_and_check(make_run, family, signal.SIGTERM)
     # No terminal: JSON lines, for whatever collects the logs.
     lines = [line for line in make_run.text().splitlines() if line.startswith("{")]
