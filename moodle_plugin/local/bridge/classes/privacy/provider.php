@@ -63,6 +63,10 @@ class provider implements
             'detail' => 'privacy:metadata:failure:detail',
             'timecreated' => 'privacy:metadata:failure:timecreated',
         ], 'privacy:metadata:failure');
+        // The exercise files (areas exercise and questionexercise) are stored through the File API.
+        // They are teacher content, as an activity's description is: declared here so the
+        // registry names them, and never part of a user's export or deletion.
+        $collection->add_subsystem_link('core_files', [], 'privacy:metadata:core_files');
         return $collection;
     }
 
