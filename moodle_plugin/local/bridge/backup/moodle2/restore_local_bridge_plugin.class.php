@@ -96,6 +96,9 @@ class restore_local_bridge_plugin extends restore_local_plugin {
      * so the files can only be sent to the pool here.
      */
     public function after_restore_module() {
+        if (!in_array($this->task->get_modulename(), \local_bridge\local\activity_settings::MODULES, true)) {
+            return;
+        }
         $this->add_related_files('local_bridge', exercise_files::ACTIVITY_AREA, null);
         if (!$this->links) {
             return;
