@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from bridge import __doc__ as description
 from bridge import __version__
@@ -14,6 +16,8 @@ from bridge.exercises.endpoints import router as exercises_router
 from bridge.history.endpoints import router as history_router
 from bridge.intake.endpoints import intake as intake_router
 from bridge.intake.endpoints import operators as intake_operators_router
+from bridge.intake.refetch_endpoints import operators as refetch_operators_router
+from bridge.intake.refetch_endpoints import signed as refetch_signed_router
 from bridge.intake.state_endpoints import router as intake_states_router
 from bridge.intake.teacher_endpoints import router as teacher_router
 from bridge.observability.endpoints import router as observability_router
@@ -32,6 +36,8 @@ def create_app() -> FastAPI:
     app.include_router(intake_router)
     app.include_router(intake_operators_router)
     app.include_router(teacher_router)
+    app.include_router(refetch_operators_router)
+    app.include_router(refetch_signed_router)
     app.include_router(intake_states_router)
     app.include_router(deliveries_router)
     app.include_router(history_router)
@@ -41,6 +47,17 @@ def create_app() -> FastAPI:
     # (and so every credential check).
     app.add_middleware(BodyLimitMiddleware, max_bytes=lambda: get_settings().max_request_bytes)
     app.add_middleware(RequestContextMiddleware)
+
+    @app.exception_handler(OperationalError)
+    def database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+        """The database is down or restarting: nothing was committed, so retrying is safe.
+
+        A 503 with Retry-After tells the plugin's retry path and any client to come back,
+        where a bare 500 reads as a bug; the driver's message (host, user) is never echoed.
+        """
+        return JSONResponse({"error": "database_unavailable",
+                             "detail": "the database is unavailable; retry shortly"},
+                            status_code=503, headers={"Retry-After": "5"})
 
     @app.get("/healthz", tags=["health"])
     def liveness() -> dict[str, str]:

@@ -367,6 +367,28 @@ def _read_failures(w: World) -> Call:
     return _question(w, "failures", since=0)
 
 
+def _failed_item(w: World) -> uuid.UUID:
+    with w.session() as session:
+        item = IntakeItem(site=w.moodle.site, kind=ItemKind.ASSIGN_SUBMISSION, course_id=2,
+                          cmid=1, instance_id=1, item_id=1, user_id=5, attempt_number=0,
+                          submitted_at=1, status=IntakeStatus.FAILED, error="nopermissions")
+        session.add(item)
+        session.flush()
+        return item.id
+
+
+@recipe("POST", "/api/v1/items/{item_id}/refetch")
+def _refetch_item(w: World) -> Call:
+    return Call("POST", f"/api/v1/items/{_failed_item(w)}/refetch")
+
+
+@recipe("POST", "/api/v1/intake/items/refetch")
+def _refetch_for_teacher(w: World) -> Call:
+    _failed_item(w)
+    return _question(w, "items/refetch", kind="assign_submission", cmid=1, user_id=5,
+                     requested_by=2)
+
+
 @recipe("POST", "/api/v1/deliveries/{delivery_id}/retry")
 def _retry_delivery(w: World) -> Call:
     return Call("POST", f"/api/v1/deliveries/{_parked_delivery(w)}/retry")
@@ -438,6 +460,10 @@ def test_a_failed_commit_is_an_error_and_changes_nothing(
         response = state.client.request(call.method, call.url, **call.kwargs)
     finally:
         sa.event.remove(committed_engine, "commit", refuse)
-    assert response.status_code >= 500, response.text
+    # The database refused: a retry is safe, and nothing of the driver's message is echoed.
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"] == "5"
+    assert response.json()["error"] == "database_unavailable"
+    assert "COMMIT" not in response.text
     assert fingerprint(committed_engine) == before
     assert {key: redis_client.llen(key) for key in queued} == queued  # no job was sent
