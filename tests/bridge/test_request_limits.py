@@ -117,7 +117,8 @@ def test_deeply_nested_json_is_a_clear_400_on_every_route(route: tuple[str, str]
                                                           client: TestClient) -> None:
     method, path = route
     url = path.format(site="moodle-test-site", cmid=1, exercise_id=UUID, account_id=UUID,
-                      external_id="x", delivery_id=UUID, bank_entry_id=1)
+                      external_id="x", delivery_id=UUID, bank_entry_id=1,
+                      item_id=UUID)
     anonymous = TestClient(client.app)  # no key: the body is judged first
     response = anonymous.request(method, url, content=DEEP,
                                  headers={"Content-Type": "application/json"})
