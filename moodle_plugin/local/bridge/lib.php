@@ -27,6 +27,7 @@ use local_bridge\exercise_verdict;
 use local_bridge\local\activity_settings;
 use local_bridge\local\exercise_files;
 use local_bridge\package_refused;
+use local_bridge\upload_receipt;
 
 /**
  * Add "Autograded questions" to a quiz's settings navigation, for those who may configure it.
@@ -155,7 +156,10 @@ function local_bridge_coursemodule_standard_elements($formwrapper, $mform) {
             'static',
             'local_bridge_status',
             get_string('bridgeverdict', 'local_bridge'),
-            html_writer::tag('strong', get_string('status_' . $settings->bridgestatus, 'local_bridge')) .
+            html_writer::tag('strong', get_string('status_' . upload_receipt::shown_status(
+                (string) $settings->bridgestatus,
+                $settings->acceptedhash ?? null
+            ), 'local_bridge')) .
             html_writer::tag('pre', s((string) $settings->bridgemessage), ['class' => 'mt-2 mb-0'])
         );
         $mform->hideIf('local_bridge_status', 'local_bridge_enabled', 'notchecked');
@@ -242,11 +246,26 @@ function local_bridge_coursemodule_edit_post_actions($data, $course) {
 /**
  * After a valid save of an assignment's exercise, offer to regrade what was graded before (issue 13).
  *
+ * Only when there is something to regrade: the bridge's answer names the version it now grades
+ * with (a first version has nothing graded by an older one), and the assignment has graded
+ * submissions (a brand-new assignment has none).
+ *
  * @param exercise_verdict $verdict the bridge's verdict on the save
  * @param stdClass $data submitted form data
  */
 function local_bridge_offer_regrade(exercise_verdict $verdict, $data): void {
+    global $DB;
     if ($verdict->status !== exercise_verdict::VALID || $data->modulename !== 'assign' || empty($data->local_bridge_enabled)) {
+        return;
+    }
+    if (
+        ($verdict->version !== null && $verdict->version < 2)
+        || !$DB->record_exists_select(
+            'assign_grades',
+            'assignment = :assignment AND grade >= 0',
+            ['assignment' => (int) $data->instance]
+        )
+    ) {
         return;
     }
     $url = new moodle_url('/local/bridge/results.php', ['cmid' => $data->coursemodule]);

@@ -48,7 +48,7 @@ if ($jwksurl !== '') {
     $a = (object) ['url' => s($jwksurl), 'count' => is_array($keys) ? count($keys) : 0,
         'error' => s($curl->error ?: "HTTP {$status}")];
     $checks[] = is_array($keys) && $keys && $status === 200
-        ? [true, get_string('testconnection_jwks', 'local_bridge', $a)]
+        ? [true, get_string($a->count === 1 ? 'testconnection_jwks_one' : 'testconnection_jwks', 'local_bridge', $a)]
         : [false, get_string('testconnection_jwksfailed', 'local_bridge', $a)];
 }
 

@@ -120,14 +120,35 @@ class bridge_client {
         exercise_package $package,
         ?array $question = null
     ): exercise_verdict {
+        return $this->submit_exercise_body(self::exercise_body($activity, $package, $question));
+    }
+
+    /**
+     * The JSON body of an exercise upload (what {@see upload_receipt::hash()} is taken of).
+     *
+     * @param array $activity site, course_id, cmid, kind (assign|quiz), instance_id
+     * @param exercise_package $package the exercise.yaml and files the teacher gave
+     * @param array|null $question identity of the linked quiz question, null for a whole activity
+     * @return string
+     */
+    public static function exercise_body(array $activity, exercise_package $package, ?array $question = null): string {
         $body = ['schema' => $package->schema()] + $activity;
         if ($question !== null) {
             $body['question'] = self::question_object($question);
         }
-        $body = json_encode(
+        return json_encode(
             $body + $package->fields(),
             JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR
         );
+    }
+
+    /**
+     * Send a body from {@see self::exercise_body()} and report what the bridge said.
+     *
+     * @param string $body the upload's JSON
+     * @return exercise_verdict
+     */
+    public function submit_exercise_body(string $body): exercise_verdict {
         try {
             $response = $this->post(self::EXERCISES_PATH, $body);
         } catch (\RuntimeException $e) {
@@ -182,8 +203,11 @@ class bridge_client {
     /**
      * Turn the bridge's answer to an exercise upload into a verdict for the teacher.
      *
-     * 2xx is valid (optional "message"); 400 and 422 are a refusal whose exact words come from
-     * "detail" (a string, or FastAPI's list of {loc, msg}) or "errors"; anything else is unreachable.
+     * 2xx with `"valid": true` is valid (optional "message", and "version", the exercise version
+     * the bridge now grades with); a 2xx saying anything else (a proxy's page, a bridge that did
+     * not store the link) is not an acceptance: unreachable, so the next save sends again. 400 and
+     * 422 are a refusal whose exact words come from "detail" (a string, or FastAPI's list of
+     * {loc, msg}) or "errors"; anything else is unreachable.
      *
      * @param http_response $response bridge answer
      * @return exercise_verdict
@@ -192,7 +216,14 @@ class bridge_client {
         $json = json_decode($response->body, true);
         $json = is_array($json) ? $json : [];
         if ($response->is_success()) {
-            return new exercise_verdict(exercise_verdict::VALID, self::clip((string) ($json['message'] ?? '')));
+            if (($json['valid'] ?? null) !== true) {
+                return new exercise_verdict(
+                    exercise_verdict::UNREACHABLE,
+                    "HTTP {$response->status}, but the answer does not say the exercise was stored"
+                );
+            }
+            $version = is_int($json['version'] ?? null) ? $json['version'] : null;
+            return new exercise_verdict(exercise_verdict::VALID, self::clip((string) ($json['message'] ?? '')), $version);
         }
         if ($response->status === 400 || $response->status === 422) {
             $detail = $json['detail'] ?? $json['errors'] ?? $response->body;

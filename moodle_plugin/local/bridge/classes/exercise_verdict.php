@@ -36,12 +36,15 @@ final class exercise_verdict {
      *
      * @param string $status one of the constants
      * @param string $message the bridge's words (or the transport error)
+     * @param int|null $version the exercise version the bridge grades with after an accepted upload
      */
     public function __construct(
         /** @var string one of the constants */
         public readonly string $status,
         /** @var string the bridge's words (or the transport error) */
         public readonly string $message,
+        /** @var int|null the exercise version the bridge grades with after an accepted upload */
+        public readonly ?int $version = null,
     ) {
     }
 }

@@ -83,5 +83,17 @@ function xmldb_local_bridge_upgrade($oldversion) {
         upgrade_plugin_savepoint(true, 2026120201, 'local', 'bridge');
     }
 
+    if ($oldversion < 2026120207) {
+        // The hash of the exercise upload the bridge last accepted: a save sends again until it did.
+        foreach (['local_bridge_activity', 'local_bridge_question'] as $name) {
+            $table = new xmldb_table($name);
+            $field = new xmldb_field('acceptedhash', XMLDB_TYPE_CHAR, '64', null, null, null, null, 'bridgemessage');
+            if (!$dbman->field_exists($table, $field)) {
+                $dbman->add_field($table, $field);
+            }
+        }
+        upgrade_plugin_savepoint(true, 2026120207, 'local', 'bridge');
+    }
+
     return true;
 }

@@ -113,6 +113,12 @@ final class bridge_client_test extends \PHPUnit\Framework\TestCase {
             'not json' => [400, 'bad yaml', exercise_verdict::INVALID, 'bad yaml'],
             'server error' => [503, 'unavailable', exercise_verdict::UNREACHABLE, 'HTTP 503'],
             'auth refused' => [401, '{"detail":"bad signature"}', exercise_verdict::UNREACHABLE, 'HTTP 401'],
+            'ok without valid' => [200, '{"ok":true}', exercise_verdict::UNREACHABLE,
+                'HTTP 200, but the answer does not say the exercise was stored'],
+            'valid false' => [200, '{"valid":false}', exercise_verdict::UNREACHABLE,
+                'HTTP 200, but the answer does not say the exercise was stored'],
+            'html page' => [200, '<html>Moodle</html>', exercise_verdict::UNREACHABLE,
+                'HTTP 200, but the answer does not say the exercise was stored'],
         ];
     }
 

@@ -95,7 +95,10 @@ class question_links_form extends \moodleform {
                     'static',
                     "status_{$entryid}",
                     get_string('bridgeverdict', 'local_bridge'),
-                    \html_writer::tag('strong', get_string('status_' . $link->bridgestatus, 'local_bridge')) .
+                    \html_writer::tag('strong', get_string('status_' . \local_bridge\upload_receipt::shown_status(
+                        (string) $link->bridgestatus,
+                        $link->acceptedhash ?? null
+                    ), 'local_bridge')) .
                     \html_writer::tag('pre', s((string) $link->bridgemessage), ['class' => 'mt-2 mb-0'])
                 );
             }

@@ -54,6 +54,9 @@ class activity_settings {
     /**
      * Save the form values; when enabled, send the exercise to the bridge and keep its verdict.
      *
+     * The upload is sent whenever it differs from the last one the bridge accepted here, or none
+     * was accepted ({@see \local_bridge\upload_receipt}); an unchanged, accepted one is not.
+     *
      * @param int $cmid course module id
      * @param bool $enabled autograding on
      * @param string $exercise exercise.yaml text
@@ -70,33 +73,11 @@ class activity_settings {
     ): ?\local_bridge\exercise_verdict {
         global $DB;
         $row = self::get($cmid) ?? (object) ['cmid' => $cmid, 'bridgestatus' => 'unknown'];
-        // Files are sent on every save: the bridge keeps the current version when they are the same.
-        $changed = !isset($row->id) || (bool) $row->enabled !== $enabled || (string) $row->exercise !== $exercise
-            || $files;
         $row->enabled = (int) $enabled;
         $row->exercise = $exercise;
         $row->timemodified = time();
 
-        $verdict = null;
-        if ($enabled && ($changed || $row->bridgestatus !== \local_bridge\exercise_verdict::VALID)) {
-            try {
-                $activity = ['site' => (string) get_config('local_bridge', 'siteid')] + $activity;
-                $package = \local_bridge\exercise_package::from($exercise, $files);
-                $verdict = outbox::client()->submit_exercise_package($activity, $package);
-            } catch (\local_bridge\package_refused $e) {
-                $verdict = new \local_bridge\exercise_verdict(
-                    \local_bridge\exercise_verdict::INVALID,
-                    exercise_files::message($e)
-                );
-            } catch (\InvalidArgumentException $e) {
-                $verdict = new \local_bridge\exercise_verdict(
-                    \local_bridge\exercise_verdict::UNREACHABLE,
-                    get_string('notconfigured', 'local_bridge')
-                );
-            }
-            $row->bridgestatus = $verdict->status;
-            $row->bridgemessage = $verdict->message;
-        }
+        $verdict = exercise_upload::send($row, $enabled, $exercise, $activity, $files, null);
         if (isset($row->id)) {
             $DB->update_record('local_bridge_activity', $row);
         } else {

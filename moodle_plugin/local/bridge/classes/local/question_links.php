@@ -122,6 +122,9 @@ class question_links {
     /**
      * Link or unlink a question; when linked, send its exercise to the bridge and keep the verdict.
      *
+     * The upload is sent whenever it differs from the last one the bridge accepted for this
+     * question, or none was accepted ({@see \local_bridge\upload_receipt}).
+     *
      * @param int $cmid quiz course module id
      * @param bool $linked graded by the bridge
      * @param string $exercise exercise.yaml text
@@ -142,27 +145,11 @@ class question_links {
         $entryid = (int) $question['question_bank_entry_id'];
         $row = self::get($cmid, $entryid)
             ?? (object) ['cmid' => $cmid, 'questionbankentryid' => $entryid, 'bridgestatus' => 'unknown'];
-        // Files are sent on every save: the bridge keeps the current version when they are the same.
-        $changed = !isset($row->id) || (bool) $row->linked !== $linked || (string) $row->exercise !== $exercise
-            || $files;
         $row->linked = (int) $linked;
         $row->exercise = $exercise;
         $row->timemodified = time();
 
-        $verdict = null;
-        if ($linked && ($changed || $row->bridgestatus !== exercise_verdict::VALID)) {
-            try {
-                $activity = ['site' => (string) get_config('local_bridge', 'siteid')] + $activity;
-                $package = \local_bridge\exercise_package::from($exercise, $files);
-                $verdict = outbox::client()->submit_exercise_package($activity, $package, $question);
-            } catch (\local_bridge\package_refused $e) {
-                $verdict = new exercise_verdict(exercise_verdict::INVALID, exercise_files::message($e));
-            } catch (\InvalidArgumentException $e) {
-                $verdict = new exercise_verdict(exercise_verdict::UNREACHABLE, get_string('notconfigured', 'local_bridge'));
-            }
-            $row->bridgestatus = $verdict->status;
-            $row->bridgemessage = $verdict->message;
-        }
+        $verdict = exercise_upload::send($row, $linked, $exercise, $activity, $files, $question);
         if (isset($row->id)) {
             $DB->update_record('local_bridge_question', $row);
         } else {
