@@ -40,6 +40,8 @@ class teacher_client {
     public const RESULTS_PATH = '/api/v1/intake/results';
     /** @var string path of the pass rates */
     public const PASS_RATES_PATH = '/api/v1/intake/results/pass-rates';
+    /** @var string path of "fetch again" for one student's failed submission */
+    public const REFETCH_PATH = '/api/v1/intake/items/refetch';
     /** @var int students per page of the results export (the bridge's largest) */
     public const PAGE = 500;
     /** @var int pages read for one download at most (a course is far below) */
@@ -215,6 +217,21 @@ class teacher_client {
         );
         $headers = ['Content-Type' => 'application/json'] + $this->signer->headers($body, ($this->clock)());
         return $this->transport->post(rtrim($this->bridgeurl, '/') . $path, $headers, $body);
+    }
+
+    /**
+     * Ask the bridge to fetch a student's failed submission again (its cause is fixed since).
+     *
+     * @param string $kind assign_submission or quiz_attempt
+     * @param int $cmid course module id
+     * @param int $userid the student
+     * @param int $teacherid who asks, for the bridge's log
+     * @return array refetched (false: it was already waiting) and state (as the states question answers)
+     * @throws \RuntimeException the bridge's refusal: 404 not_found, 409 not_refetchable (its intake did not fail)
+     */
+    public function refetch(string $kind, int $cmid, int $userid, int $teacherid): array {
+        $question = ['kind' => $kind, 'cmid' => $cmid, 'user_id' => $userid, 'requested_by' => $teacherid];
+        return $this->expect($this->ask(self::REFETCH_PATH, $question), ['refetched', 'state']);
     }
 
     /**

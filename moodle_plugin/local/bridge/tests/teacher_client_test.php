@@ -60,6 +60,27 @@ final class teacher_client_test extends \PHPUnit\Framework\TestCase {
     }
 
     /**
+     * "Fetch again" names the student's submission and the teacher; a refusal says why.
+     */
+    public function test_refetch(): void {
+        $answer = '{"refetched":true,"state":{"state":"queued"}}';
+        $transport = $this->transport([
+            new http_response(202, $answer),
+            new http_response(409, '{"error":"not_refetchable","detail":"the item is fetched","status":"fetched"}'),
+        ]);
+        $signer = new signer('s', 'site');
+        $client = new teacher_client($transport, $signer, 'https://b.test', 'site', static fn(): int => 1000);
+        $this->assertTrue($client->refetch('assign_submission', 7, 5, 2)['refetched']);
+        [$url, $headers, $body] = $transport->requests[0];
+        $this->assertSame('https://b.test/api/v1/intake/items/refetch', $url);
+        $this->assertSame('valid', $signer->verify($headers, $body, 1000));
+        $keys = array_keys(json_decode($body, true));
+        $this->assertSame(['schema', 'site', 'nonce', 'kind', 'cmid', 'user_id', 'requested_by'], $keys);
+        $this->expectExceptionMessage('HTTP 409 not_refetchable: the item is fetched');
+        $client->refetch('assign_submission', 7, 5, 2);
+    }
+
+    /**
      * A regrade is started for the teacher, and an activity never regraded has none.
      */
     public function test_regrade_started_and_read(): void {

@@ -28,6 +28,9 @@ use local_bridge\local\grading_states;
  * @license    https://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 final class state_table {
+    /** @var string[] reasons of a failed intake the bridge can fetch again (its statuses failed, rejected, no_exercise) */
+    private const REFETCHABLE = ['fetch_failed', 'rejected', 'no_exercise'];
+
     /**
      * Render the states of up to 100 (kind, cmid, user_id) items.
      *
@@ -43,7 +46,7 @@ final class state_table {
         $table->head = array_merge(
             $withactivity ? ['cmid'] : [],
             [get_string('student', 'local_bridge'), get_string('status'), get_string('score', 'local_bridge'),
-                get_string('lasterror', 'local_bridge')]
+                get_string('lasterror', 'local_bridge'), '']
         );
         foreach ($items as $i => $item) {
             $state = $states[$i];
@@ -59,8 +62,32 @@ final class state_table {
                 ),
                 $score,
                 s(shorten_text($state['detail'], 200)),
+                self::refetch_button($item, $state),
             ]);
         }
         return \html_writer::table($table);
+    }
+
+    /**
+     * "Fetch again" for a submission whose intake failed for good, shown to those who grade.
+     *
+     * @param array $item the (kind, cmid, user_id) key
+     * @param array $state its state from {@see grading_states::ask()}
+     * @return string HTML, empty when there is nothing to fetch again
+     */
+    private static function refetch_button(array $item, array $state): string {
+        global $OUTPUT, $PAGE;
+        if ($state['state'] !== 'failed' || !in_array($state['reason'] ?? '', self::REFETCHABLE, true)) {
+            return '';
+        }
+        $modname = $item['kind'] === 'assign_submission' ? 'assign' : 'quiz';
+        if (!has_capability("mod/{$modname}:grade", \context_module::instance((int) $item['cmid']))) {
+            return '';
+        }
+        return $OUTPUT->single_button(new \moodle_url('/local/bridge/refetch.php', [
+            'cmid' => (int) $item['cmid'],
+            'userid' => (int) $item['user_id'],
+            'returnurl' => $PAGE->url->out_as_local_url(false),
+        ]), get_string('refetch', 'local_bridge'), 'post');
     }
 }

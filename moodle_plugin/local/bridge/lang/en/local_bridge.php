@@ -121,6 +121,10 @@ $string['reason_grading_failed'] = 'the tests could not be run (the exercise or 
 $string['reason_no_exercise'] = 'no exercise is linked to the activity on the bridge';
 $string['reason_rejected'] = 'the submission cannot be graded (for example, a required file is missing)';
 $string['reason_unsupported'] = 'the bridge does not grade this kind of activity yet';
+$string['refetch'] = 'Fetch again';
+$string['refetch_done'] = 'The bridge fetches the submission of {$a} again: its state shows the progress.';
+$string['refetch_failed'] = 'The bridge did not fetch the submission again: {$a}';
+$string['refetch_waiting'] = 'The submission of {$a} is already waiting to be fetched again.';
 $string['regrade'] = 'Regrade';
 $string['regrade_aftersave'] = 'If you changed the tests, the submissions graded before can be graded again with the new version: <a href="{$a}">Autograding results</a>.';
 $string['regrade_done'] = 'Last regrade with exercise version {$a->version}: {$a->changed} of {$a->total} scores changed; {$a->kept} grades set by a teacher were left alone.';
