@@ -28,7 +28,9 @@ start_docker() {
   if docker info >/dev/null 2>&1; then return 0; fi
   log "starting dockerd"
   mkdir -p /var/log
-  nohup dockerd >>/var/log/dockerd.log 2>&1 &
+  # A session of its own: a caller killed with its process group (a timeout) must not take
+  # the machine's engine with it.
+  setsid nohup dockerd >>/var/log/dockerd.log 2>&1 &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && return 0
     sleep 1
