@@ -45,6 +45,7 @@ def regrade_question(session: Session, *, site: str, cmid: int, bank_entry_id: i
             "item": str(item.id), "user_id": item.user_id,
             "old_submission_id": str(old_id) if old_id else None,
             "old_score": old_result.score if old_result else None,
+            "old_max_score": old_result.max_score if old_result else None,
             "new_submission_id": None, "error": None,
         }
         if old is not None:

@@ -45,6 +45,8 @@ def regrade(session: Session, *, site: str, activity: ActivityKind, cmid: int,
             "item": str(item.id), "user_id": item.user_id,
             "old_submission_id": str(old_id) if old_id else None,
             "old_score": old_result.score if old_result else None,
+            # The new version may change the points: "4 / 5 -> 4 / 7" is a changed grade.
+            "old_max_score": old_result.max_score if old_result else None,
             "new_submission_id": None, "error": None,
         }
         if old is not None:

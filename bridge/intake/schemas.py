@@ -177,6 +177,7 @@ class RegradeEntry(BaseModel):
     old_submission_id: uuid.UUID | None
     new_submission_id: uuid.UUID | None
     old_score: float | None
+    old_max_score: float | None = Field(default=None, description="The old result's maximum.")
     new_score: float | None = None
     max_score: float | None = None
     status: str

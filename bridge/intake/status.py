@@ -118,6 +118,13 @@ def get_regrade(session: Session, regrade_id: uuid.UUID) -> Regrade | None:
     return IntakeRepository(session).get_regrade(regrade_id)
 
 
+def _changed(raw: dict[str, Any], score: float, max_score: float) -> bool:
+    """Whether the score or its maximum moved (regrades recorded before the maximum: score only)."""
+    if raw.get("old_max_score") is None:
+        return bool(score != raw.get("old_score"))
+    return (score, max_score) != (raw.get("old_score"), raw["old_max_score"])
+
+
 def regrade_read(session: Session, regrade: Regrade) -> RegradeRead:
     """Old → new score of every regraded item; `new_score` stays null until graded."""
     subs = SubmissionRepository(session)
@@ -134,10 +141,10 @@ def regrade_read(session: Session, regrade: Regrade) -> RegradeRead:
         entries.append(RegradeEntry(
             item=uuid.UUID(raw["item"]), user_id=raw["user_id"],
             old_submission_id=raw.get("old_submission_id"), new_submission_id=new_id,
-            old_score=raw.get("old_score"), new_score=new_score,
-            max_score=result.max_score if result else None,
+            old_score=raw.get("old_score"), old_max_score=raw.get("old_max_score"),
+            new_score=new_score, max_score=result.max_score if result else None,
             status=submission.status.value if submission else "rejected",
-            changed=None if new_score is None else new_score != raw.get("old_score"),
+            changed=None if result is None else _changed(raw, result.score, result.max_score),
             error=raw.get("error") or (submission.error if submission else None),
             attempt_number=item.attempt_number if item else None,
             slot=item.slot if item else None,

@@ -104,6 +104,25 @@ def test_a_teacher_regrades_from_moodle_and_sees_old_and_new(
     assert ask(client, moodle_site, "regrades/read", kind="quiz", cmid=1).status_code == 404
 
 
+def test_a_regrade_that_only_changes_the_points_is_a_change(
+        moodle_site: FakeMoodle, client: TestClient, session: Session,
+        db_factory: sessionmaker[Session], sandbox: DockerSandbox) -> None:
+    # Found on a real Moodle 5.0 site: 4 / 5 -> 4 / 7 moved the gradebook from 80 to 57.14 but
+    # was not listed, and the old score was shown over the new maximum (5 / 7 for 5 / 5).
+    _graded_class(moodle_site, client, session, db_factory, sandbox)
+    _link(client, moodle_site, HELLO_EXERCISE.replace("visibility: hidden",
+                                                      "visibility: hidden\n    points: 3"))
+    report = ask(client, moodle_site, "regrades", kind="assign", cmid=1, requested_by=2).json()
+    _grade_all(session, db_factory, sandbox,
+               [uuid.UUID(e["new_submission_id"]) for e in report["entries"]])
+    final = ask(client, moodle_site, "regrades/read", kind="assign", cmid=1).json()
+    diff = {e["user_id"]: (e["old_score"], e["old_max_score"], e["new_score"], e["max_score"],
+                           e["changed"]) for e in final["entries"]}
+    assert diff == {5: (2.0, 2.0, 4.0, 4.0, True), 6: (1.0, 2.0, 1.0, 4.0, True),
+                    7: (1.0, 2.0, 1.0, 4.0, True)}
+    assert final["changed"] == 3 and moodle_site.grade_of(1, 6) == 25
+
+
 def test_history_and_results_for_the_plugin(
         moodle_site: FakeMoodle, client: TestClient, session: Session,
         db_factory: sessionmaker[Session], sandbox: DockerSandbox) -> None:

@@ -87,7 +87,7 @@ final class results_view {
             $user = $users[$entry['user_id']] ?? null;
             $table->data[] = [
                 $user ? fullname($user) : (int) $entry['user_id'],
-                self::score($entry['old_score'], $entry['max_score']),
+                self::score($entry['old_score'], $entry['old_max_score'] ?? $entry['max_score']),
                 self::score($entry['new_score'], $entry['max_score']),
                 s(get_string('regrade_moodle_' . self::moodle_state($entry), 'local_bridge')),
             ];
