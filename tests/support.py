@@ -60,3 +60,18 @@ def celery_worker(queues: str, env: Mapping[str, str], log: Path, *, concurrency
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+_last_stamp = 0
+
+
+def fresh_timestamp() -> int:
+    """A signing timestamp never handed out before and inside the bridge's 300 s window.
+
+    Two signed requests with the same body need different timestamps, or the second is a
+    replay; a counter fixed at import goes stale in a long run, so this follows the clock
+    (from a little in the past, so that a burst of calls does not run ahead of it).
+    """
+    global _last_stamp
+    _last_stamp = max(int(time.time()) - 250, _last_stamp + 1)
+    return _last_stamp

@@ -5,12 +5,10 @@ local_bridge_save_question_grade, the attempt and the quiz grade recomputed."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,15 +39,13 @@ from tests.fakes.moodle_quiz import (
     QUESTION_EXERCISES,
     SQUARES_EXERCISE,
 )
-from tests.support import REPO, celery_worker, grading_env, wait_until
-
-_clock = itertools.count(int(time.time()) - 60)  # one signed request a second
+from tests.support import REPO, celery_worker, fresh_timestamp, grading_env, wait_until
 
 
 def _link(client: TestClient, fake: FakeMoodle, entry: int, yaml: str) -> dict[str, Any]:
     body = fake.quiz_exercise_body(1, entry, yaml)
     answer = client.post("/api/v1/intake/exercises", content=body,
-                         headers=fake.sign(body, next(_clock)))
+                         headers=fake.sign(body, fresh_timestamp()))
     assert answer.status_code == 200, answer.text
     return dict(answer.json())
 
@@ -57,7 +53,7 @@ def _link(client: TestClient, fake: FakeMoodle, entry: int, yaml: str) -> dict[s
 def _take(client: TestClient, fake: FakeMoodle, attempt: Any, factory: sessionmaker[Session],
           session: Session) -> list[IntakeItem]:
     """Notify an attempt, fetch it, and return its question items."""
-    answer = fake.send_quiz_notification(client, attempt, timestamp=next(_clock))
+    answer = fake.send_quiz_notification(client, attempt, timestamp=fresh_timestamp())
     assert answer.status_code == 202, answer.text
     attempt_item = uuid.UUID(answer.json()["id"])
     assert intake.fetch_item(attempt_item, factory=factory) is IntakeStatus.FETCHED
@@ -113,7 +109,7 @@ def test_quiz_graded_end_to_end(moodle_site: FakeMoodle, client: TestClient, ses
 
     # The plugin's task sends the notification again: acknowledged, nothing graded twice.
     saves = sum(f == "local_bridge_save_question_grade" for f, _ in fake.calls)
-    again = fake.send_quiz_notification(client, partial, timestamp=next(_clock))
+    again = fake.send_quiz_notification(client, partial, timestamp=fresh_timestamp())
     assert (again.status_code, again.json()["duplicate"]) == (200, True)
     assert _grade_pending(sandbox, db_factory, session) == {}
     assert sum(f == "local_bridge_save_question_grade" for f, _ in fake.calls) == saves

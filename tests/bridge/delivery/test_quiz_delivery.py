@@ -4,7 +4,6 @@ stale sequence checks read again, unfinished attempts retried, repeats harmless.
 
 from __future__ import annotations
 
-import itertools
 import time
 import uuid
 
@@ -26,9 +25,9 @@ from grader.exercise import Visibility
 from grader.results import GradingResult, RunStatus, TestResult, TestStatus
 from tests.fakes.moodle import FakeMoodle
 from tests.fakes.moodle_quiz import GOOD_SQUARES, GOOD_TOTAL, QUESTION_EXERCISES
+from tests.support import fresh_timestamp
 
 STUDENT = 5
-_clock = itertools.count(int(time.time()) - 100)
 
 
 def result(score: float) -> GradingResult:
@@ -62,7 +61,7 @@ def taken(fake: FakeMoodle, client: TestClient, session: Session, db_factory: se
           user: int = STUDENT) -> tuple[object, list[IntakeItem]]:
     """A finished attempt, notified and fetched: (the stand-in's attempt, its question items)."""
     attempt = fake.add_quiz_attempt(1, user, {1: GOOD_SQUARES, 2: GOOD_TOTAL, 3: "True"})
-    response = fake.send_quiz_notification(client, attempt, timestamp=next(_clock))
+    response = fake.send_quiz_notification(client, attempt, timestamp=fresh_timestamp())
     attempt_item = uuid.UUID(response.json()["id"])
     assert intake.fetch_item(attempt_item, factory=db_factory) is IntakeStatus.FETCHED
     session.expire_all()

@@ -3,7 +3,6 @@ item per linked question, read through local_bridge_get_attempt_responses on the
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
 import uuid
@@ -27,9 +26,9 @@ from tests.fakes.moodle_quiz import (
     QUESTION_EXERCISES,
     SQUARES_EXERCISE,
 )
+from tests.support import fresh_timestamp
 
 STUDENT = 5
-_clock = itertools.count(int(time.time()) - 200)
 
 
 @pytest.fixture
@@ -45,7 +44,7 @@ def upload(client: TestClient, fake: FakeMoodle, entry: int, yaml: str | None = 
     """The plugin's questions page saving one question (each save signed anew)."""
     body = fake.quiz_exercise_body(1, entry, yaml or QUESTION_EXERCISES[entry])
     response = client.post("/api/v1/intake/exercises", content=body,
-                           headers=fake.sign(body, next(_clock)))
+                           headers=fake.sign(body, fresh_timestamp()))
     return {"status": response.status_code, **response.json()}
 
 
@@ -112,7 +111,7 @@ def test_an_upload_names_its_question_exactly(change: dict, message: str,
         del body["question"]
     raw = json.dumps(body).encode()
     response = client.post("/api/v1/intake/exercises", content=raw,
-                           headers=quiz_site.sign(raw, next(_clock)))
+                           headers=quiz_site.sign(raw, fresh_timestamp()))
     assert response.status_code == 422 and message in response.json()["detail"], response.text
     assert client.get(f"/api/v1/sites/{quiz_site.site}/quizzes/2/questions").json() == []
 
