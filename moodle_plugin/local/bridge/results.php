@@ -86,6 +86,10 @@ if ($error !== '') {
     echo $OUTPUT->heading(get_string('passrates', 'local_bridge'), 3);
     echo results_view::pass_rate_table($rates);
 }
+echo html_writer::div(html_writer::link(
+    new moodle_url('/local/bridge/grading.php', ['cmid' => $cm->id]),
+    get_string('gradingpage', 'local_bridge')
+));
 echo $OUTPUT->heading(get_string('export', 'local_bridge'), 3);
 foreach (['csv', 'json'] as $format) {
     echo html_writer::div(html_writer::link(

@@ -66,6 +66,12 @@ final class grading_state {
             $shown['grade'] = $ingradebook ? self::number($answer['grade'] ?? null) : null;
             $shown['ingradebook'] = $ingradebook;
             $shown['stringid'] = $ingradebook ? 'state_graded' : 'state_graded_pending';
+            if (($answer['reason'] ?? null) === 'teacher_override') {
+                // The gradebook holds the teacher's grade, not the one the bridge computed.
+                $shown['stringid'] = 'state_graded_teacher';
+                $shown['grade'] = null;
+                $shown['reason'] = 'teacher_override';
+            }
         }
         if ($state === 'failed') {
             $shown['reason'] = (string) ($answer['reason'] ?? '');

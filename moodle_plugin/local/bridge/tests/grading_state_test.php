@@ -39,6 +39,19 @@ final class grading_state_test extends \PHPUnit\Framework\TestCase {
     }
 
     /**
+     * A teacher's hand grade kept: the bridge's own grade is not said to be in the gradebook.
+     */
+    public function test_graded_with_the_teachers_grade_kept(): void {
+        $kept = grading_state::from_bridge(['state' => 'graded', 'reason' => 'teacher_override', 'score' => 1,
+            'max_score' => 7.0, 'grade' => 14.29, 'in_gradebook' => true, 'final' => true]);
+        $this->assertSame(
+            ['graded', true, 'state_graded_teacher', 1.0, 7.0, null, 'teacher_override'],
+            [$kept['state'], $kept['final'], $kept['stringid'], $kept['score'], $kept['maxscore'], $kept['grade'],
+            $kept['reason']]
+        );
+    }
+
+    /**
      * A score before the gradebook has it: shown, and asked again slowly until it is there.
      */
     public function test_graded_then_in_gradebook(): void {

@@ -91,7 +91,11 @@ final class grading_states {
      * @return string
      */
     public static function teacher_message(array $state): string {
-        $id = 'teacherstate_' . ($state['stringid'] === 'state_graded_pending' ? 'graded_pending' : $state['state']);
+        $id = 'teacherstate_' . match ($state['stringid']) {
+            'state_graded_pending' => 'graded_pending',
+            'state_graded_teacher' => 'graded_teacher',
+            default => $state['state'],
+        };
         $reason = 'reason_' . $state['reason'];
         $a = (object) [
             'score' => $state['score'] === null ? '' : format_float($state['score'], 2, true, true),

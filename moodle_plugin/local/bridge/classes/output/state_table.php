@@ -62,10 +62,27 @@ final class state_table {
                 ),
                 $score,
                 s(shorten_text($state['detail'], 200)),
-                self::refetch_button($item, $state),
+                self::refetch_button($item, $state) . self::history_link($item, $state),
             ]);
         }
         return \html_writer::table($table);
+    }
+
+    /**
+     * The student's grade history in the activity (teachers had no way to it but the admins' page).
+     *
+     * @param array $item the (kind, cmid, user_id) key
+     * @param array $state its state from {@see grading_states::ask()}
+     * @return string HTML, empty when the bridge knows nothing of the submission
+     */
+    private static function history_link(array $item, array $state): string {
+        if (in_array($state['state'], ['unknown', 'unavailable', 'notautograded'], true)) {
+            return '';
+        }
+        return \html_writer::link(new \moodle_url('/local/bridge/history.php', [
+            'cmid' => (int) $item['cmid'],
+            'userid' => (int) $item['user_id'],
+        ]), get_string('history', 'local_bridge'));
     }
 
     /**
