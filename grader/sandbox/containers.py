@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 import uuid
 from typing import Any
@@ -25,6 +26,14 @@ log = logging.getLogger(__name__)
 LABEL = "moodle-bridge.sandbox"
 OWNER_LABEL = "moodle-bridge.owner"
 INSTANCE_LABEL = "moodle-bridge.sandbox-instance"
+UID_LABEL = "moodle-bridge.uid-base"
+# Each container's steps take uids from a range of their own: RLIMIT_NPROC counts a uid's
+# processes across the whole kernel, so two containers stepping through the same uids would
+# share (and could exhaust) each other's process limit. A range serves one container's life
+# (max_uses submissions x their steps); a runner that runs out reports an error and its
+# container is replaced.
+UIDS_PER_SANDBOX = 1 << 16
+UID_SLOTS = ((1 << 31) - 1) // UIDS_PER_SANDBOX - 1
 # The runner's only privileges: switching every step to a uid of its own. No student process
 # holds any capability (they run under other uids, with no-new-privileges).
 RUNNER_CAPABILITIES = ["SETUID", "SETGID"]
@@ -43,12 +52,32 @@ class Engine:
         self.client = client
         self.owner = owner()
         self.instance = uuid.uuid4().hex
+        self._uid_bases: dict[str, int] = {}
+
+    def _free_uid_base(self) -> int:
+        """A uid range no live sandbox on this engine uses (random among the free ones)."""
+        taken = set()
+        for container in self.client.containers.list(filters={"label": f"{LABEL}=1"}):
+            value = container.labels.get(UID_LABEL, "")
+            if value.isdigit():
+                taken.add(int(value))
+        first = self.settings.uid_base
+        slots = min(UID_SLOTS, ((1 << 31) - 1 - first) // UIDS_PER_SANDBOX - 1)
+        for _ in range(64):
+            base = first + secrets.randbelow(slots) * UIDS_PER_SANDBOX
+            if base not in taken:
+                return base
+        raise SandboxError("no free uid range for a sandbox container")
 
     def start_container(self, image_id: str, language: str) -> str:
         """Start one hardened, idle container and return its name."""
         s = self.settings
         api = self.client.api
         name = f"mb-sandbox-{language}-{uuid.uuid4().hex[:12]}"
+        try:
+            uid_base = self._free_uid_base()
+        except DockerException as exc:
+            raise SandboxError(f"cannot list sandbox containers: {exc}") from exc
         tmpfs_opts = f"rw,exec,nosuid,nodev,size={s.tmpfs_mb}m,mode=1777"
         memory = f"{s.max_memory_mb + 128}m"
         host_config = api.create_host_config(
@@ -83,9 +112,10 @@ class Engine:
                 network_disabled=True,
                 host_config=host_config,
                 labels={LABEL: "1", OWNER_LABEL: self.owner, INSTANCE_LABEL: self.instance,
-                        "moodle-bridge.language": language},
+                        "moodle-bridge.language": language, UID_LABEL: str(uid_base)},
             )
             api.start(name)
+            self._uid_bases[name] = uid_base
         except DockerException as exc:
             sandbox_failure(SandboxFailure.START_FAILED)
             self.remove_container(name)
@@ -95,7 +125,8 @@ class Engine:
     def start_runner(self, container_name: str, language: str) -> Any:
         """Exec the runner; it serves jobs on its stdin/stdout. Returns the attached socket."""
         api = self.client.api
-        argv = [*RUNNER, str(self.settings.uid_base), language]
+        uid_base = self._uid_bases.pop(container_name)
+        argv = [*RUNNER, str(uid_base), str(UIDS_PER_SANDBOX), language]
         exec_id = api.exec_create(
             container_name, argv, stdin=True, stdout=True,
             stderr=True, tty=False, user="0:0", workdir="/", environment={"LANG": "C.UTF-8"},

@@ -11,7 +11,9 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from grader.config import GraderSettings
 from grader.results import RunStatus, TestStatus
+from grader.sandbox.containers import UIDS_PER_SANDBOX
 from grader.sandbox.docker import DockerSandbox
 from tests.grader.helpers import exercise, run_py
 
@@ -188,6 +190,24 @@ def test_every_test_runs_under_a_uid_of_its_own(sandbox: DockerSandbox) -> None:
     uids = {int(uid) for uid, _ in seen}
     assert len(uids) == 3 and 0 not in uids, seen
     assert len({cwd for _, cwd in seen}) == 3, seen
+
+
+def test_each_container_steps_through_uids_of_its_own(sandbox: DockerSandbox) -> None:
+    """RLIMIT_NPROC counts a uid's processes kernel-wide: two containers never share a uid,
+    or a fork bomb in one would use up the process limit of a test in the other."""
+    code = "import os\nprint(os.getuid())\n"
+    tests = [{"name": f"t{i}", "stdin": "", "expected_stdout": "shown\n"} for i in range(2)]
+    other = DockerSandbox(GraderSettings())
+    try:
+        ranges = []
+        for box in (sandbox, other):
+            result = run_py(box, code, exercise(_spec(tests)))
+            uids = {int(t.actual or "0") for t in result.tests}
+            ranges.append({(uid - box.settings.uid_base) // UIDS_PER_SANDBOX for uid in uids})
+        assert len(ranges[0]) == len(ranges[1]) == 1, ranges  # one range per container
+        assert ranges[0] != ranges[1], ranges
+    finally:
+        other.close()
 
 
 def test_the_program_runs_as_a_fresh_python_would(sandbox: DockerSandbox) -> None:

@@ -21,7 +21,6 @@ Standard library only: this file is copied into the runner images.
 from __future__ import annotations
 
 import base64
-import itertools
 import json
 import os
 import select
@@ -345,10 +344,12 @@ def write_frame(message: dict[str, Any]) -> None:
 
 def main() -> int:
     warm.set_dumpable(False)
-    uids = itertools.count(int(sys.argv[1]) + 1)
+    # Every step takes the next uid of this container's own range (argv: base, size).
+    base, size = int(sys.argv[1]), int(sys.argv[2])
+    uids = iter(range(base + 1, base + size))
     # Only Python programs gain from a warm standard library; a C test is a fork and an exec,
     # cheaper from a smaller server.
-    preload = sys.argv[2:3] == ["python"]
+    preload = sys.argv[3:4] == ["python"]
     fs = ForkServer(preload)
     write_frame({"ready": True})
     while (job := read_frame()) is not None:
