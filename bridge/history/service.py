@@ -68,14 +68,14 @@ def record_delivery(session: Session, *, item_id: uuid.UUID, submission_id: uuid
 
 def record_regrade(session: Session, *, item: IntakeItem, regrade_id: uuid.UUID,
                    old_submission_id: uuid.UUID, new_submission_id: uuid.UUID | None,
-                   old_score: float | None, actor: str, error: str | None = None
-                   ) -> GradeHistory:
+                   old_score: float | None, actor: str, error: str | None = None,
+                   old_max_score: float | None = None) -> GradeHistory:
     """An item is graded again (the new submission, or the old one if the files were refused)."""
     subs = SubmissionRepository(session)
     submission = subs.get(new_submission_id or old_submission_id)
     assert submission is not None
     detail: dict[str, Any] = {"old_submission_id": str(old_submission_id),
-                              "old_score": old_score}
+                              "old_score": old_score, "old_max_score": old_max_score}
     if error:
         detail["error"] = error
     # A new submission is not graded yet: the old round's score is in detail, not in the row.

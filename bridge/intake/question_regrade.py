@@ -61,7 +61,8 @@ def regrade_question(session: Session, *, site: str, cmid: int, bank_entry_id: i
             history.record_regrade(
                 session, item=item, regrade_id=started.id, old_submission_id=old.id,
                 new_submission_id=item.submission_id if entry["error"] is None else None,
-                old_score=entry["old_score"], actor=requested_by, error=entry["error"])
+                old_score=entry["old_score"], old_max_score=entry["old_max_score"],
+                actor=requested_by, error=entry["error"])
         entries.append(entry)
     started.entries = entries
     session.flush()

@@ -74,7 +74,7 @@ def test_every_score_push_override_and_regrade_is_kept(
         "sha256:")
     assert (pushed["grade"], pushed["actor"]) == (50.0, "job:delivery")
     assert started["actor"] == "operator (API key)" and started["regrade_id"] == regrade["id"]
-    assert started["detail"]["old_score"] == 1.0
+    assert (started["detail"]["old_score"], started["detail"]["old_max_score"]) == (1.0, 2.0)
     assert started["detail"]["old_submission_id"] == graded["submission_id"]
     assert "Moodle holds 80" in kept["detail"]["moodle"] and kept["grade"] == 50.0
     by_user = client.get(f"/api/v1/sites/{site}/users/6/history").json()

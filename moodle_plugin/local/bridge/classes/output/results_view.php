@@ -149,7 +149,10 @@ final class results_view {
                 $at ? userdate($at, get_string('strftimedatetimeshort', 'langconfig')) : s((string) $entry['at']),
                 s($event) . ($note !== '' ? html_writer::div(s(shorten_text($note, 200)), 'small text-muted') : ''),
                 (int) $entry['exercise_version'],
-                self::score($entry['score'] ?? ($entry['detail']['old_score'] ?? null), $entry['max_score'] ?? null),
+                self::score(
+                    $entry['score'] ?? ($entry['detail']['old_score'] ?? null),
+                    $entry['max_score'] ?? ($entry['detail']['old_max_score'] ?? null)
+                ),
                 $entry['grade'] === null ? '' : format_float((float) $entry['grade'], 2, true, true),
                 s((string) $entry['actor']),
                 html_writer::tag('code', s(substr((string) ($entry['image_digest'] ?? ''), 0, 19))),
