@@ -39,13 +39,19 @@ def render_feedback(result: GradingResult, *, after_due_date: bool) -> str:
         rows = []
         for test in shown:
             detail = escape(test.message)
+            status = STATUS_TEXT.get(test.status, str(test.status))
             if test.status is not TestStatus.PASSED and test.expected is not None:
                 detail += (f"<br>Expected:<pre>{escape(_excerpt(test.expected))}</pre>"
                            f"Got:<pre>{escape(_excerpt(test.actual))}</pre>")
+            elif test.status is not TestStatus.PASSED and test.actual:
+                # A unit test (pytest, JUnit): its assertion is the only hint the student gets.
+                detail += f"<br>Output:<pre>{escape(_excerpt(test.actual))}</pre>"
+                if test.status is TestStatus.FAILED:
+                    status = "failed"
             if test.status is not TestStatus.PASSED and test.stderr:
                 detail += f"<br>Errors:<pre>{escape(_excerpt(test.stderr))}</pre>"
             rows.append(f"<tr><td>{escape(test.name)}</td>"
-                        f"<td>{escape(STATUS_TEXT.get(test.status, str(test.status)))}</td>"
+                        f"<td>{escape(status)}</td>"
                         f"<td>{test.score:g} / {test.max_score:g}</td><td>{detail}</td></tr>")
         parts.append('<table class="generaltable"><thead><tr><th>Test</th><th>Result</th>'
                      "<th>Points</th><th>Details</th></tr></thead><tbody>"

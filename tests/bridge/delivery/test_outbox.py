@@ -185,6 +185,18 @@ def test_new_attempt_supersedes_an_older_delivery(moodle_site: FakeMoodle, sessi
     assert moodle_site.grade_of(1, 5) == 100
 
 
+def test_feedback_shows_a_failed_unit_tests_assertion() -> None:
+    # Found on a real Moodle 5.0 site: a pytest/JUnit failure read "wrong output, 1 of 1 cases
+    # failed" with the assertion (the result's `actual`, no `expected`) left out.
+    unit = TestResult(name="addsLarge", status=TestStatus.FAILED, score=0, max_score=2,
+                      visibility=Visibility.VISIBLE, message="1 of 1 cases failed",
+                      actual="AssertionFailedError: expected: <4> but was: <-2>")
+    doc = result(1).model_copy(update={"tests": [unit]})
+    html = render_feedback(doc, after_due_date=False)
+    assert "<td>failed</td>" in html and "wrong output" not in html
+    assert "Output:<pre>AssertionFailedError: expected: &lt;4&gt; but was: &lt;-2&gt;</pre>" in html
+
+
 def test_feedback_escapes_and_shows_compile_errors() -> None:
     doc = result(0, name="<script>alert(1)</script>").model_copy(update={
         "status": RunStatus.COMPILE_ERROR, "compile_output": "x.c:1: error: <oops> & more"})
