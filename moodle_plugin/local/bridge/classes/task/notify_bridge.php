@@ -41,8 +41,16 @@ class notify_bridge extends \core\task\adhoc_task {
      * Deliver.
      */
     public function execute() {
+        global $DB;
         $id = (int) ($this->get_custom_data()->notificationid ?? 0);
+        // Said apart in the task log, so that who delivered (the first try or cron) can be read there.
+        $status = $DB->get_field('local_bridge_notification', 'status', ['id' => $id]);
+        if ($status === \local_bridge\local\outbox::ACKNOWLEDGED) {
+            mtrace("local_bridge: notification {$id} already acknowledged (by the first try or an earlier task)");
+            return;
+        }
         $acknowledged = \local_bridge\local\outbox::deliver($id);
-        mtrace("local_bridge: notification {$id} " . ($acknowledged ? 'acknowledged' : 'not acknowledged, retry scheduled'));
+        $outcome = $acknowledged ? 'acknowledged by this task' : 'not acknowledged, retry scheduled';
+        mtrace("local_bridge: notification {$id} {$outcome}");
     }
 }
