@@ -21,7 +21,10 @@ from bridge.intake.state_repository import StateRepository
 from bridge.worker.jobs import enqueue_job
 
 log = logging.getLogger(__name__)
-REFETCHABLE = frozenset({IntakeStatus.FAILED, IntakeStatus.REJECTED, IntakeStatus.NO_EXERCISE})
+# UNSUPPORTED: recorded by a bridge version that could not grade its kind yet (quiz attempts
+# before quizzes were graded); a newer bridge can.
+REFETCHABLE = frozenset({IntakeStatus.FAILED, IntakeStatus.REJECTED, IntakeStatus.NO_EXERCISE,
+                         IntakeStatus.UNSUPPORTED})
 
 
 class ItemNotFound(Exception):

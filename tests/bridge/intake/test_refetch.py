@@ -110,3 +110,16 @@ def test_a_teacher_asks_only_about_their_own_sites_students(
     assert redis_client.llen(MOODLE_QUEUE) == jobs  # nothing refused was changed
     item = session.query(IntakeItem).filter_by(user_id=5).one()
     assert item.status is IntakeStatus.FAILED
+
+
+def test_an_item_an_older_bridge_could_not_grade_is_fetched_again(
+        moodle_site: FakeMoodle, client: TestClient, session: Session,
+        db_factory: sessionmaker[Session]) -> None:
+    """Recorded `unsupported` (a quiz attempt before quizzes were graded): fetch it now."""
+    item_id = _failed_fetch(moodle_site, client, session, db_factory)
+    session.expire_all()
+    session.get(IntakeItem, item_id).status = IntakeStatus.UNSUPPORTED
+    session.commit()
+    answer = client.post(f"/api/v1/items/{item_id}/refetch")
+    assert answer.status_code == 202 and answer.json()["refetched"] is True, answer.text
+    assert service.fetch_item(item_id, factory=db_factory) is IntakeStatus.FETCHED

@@ -29,7 +29,7 @@ use local_bridge\local\grading_states;
  */
 final class state_table {
     /** @var string[] reasons of a failed intake the bridge can fetch again (its statuses failed, rejected, no_exercise) */
-    private const REFETCHABLE = ['fetch_failed', 'rejected', 'no_exercise'];
+    private const REFETCHABLE = ['fetch_failed', 'rejected', 'no_exercise', 'unsupported'];
 
     /**
      * Render the states of up to 100 (kind, cmid, user_id) items.
