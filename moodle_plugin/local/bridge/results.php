@@ -84,7 +84,7 @@ if ($error !== '') {
         echo results_view::regrade_block($cm, $report, $canregrade, $entryid);
     }
     echo $OUTPUT->heading(get_string('passrates', 'local_bridge'), 3);
-    echo results_view::pass_rate_table($rates);
+    echo results_view::pass_rate_table($rates, \local_bridge\results_summary::running_progress(array_column($reports, 1)));
 }
 echo html_writer::div(html_writer::link(
     new moodle_url('/local/bridge/grading.php', ['cmid' => $cm->id]),

@@ -18,6 +18,7 @@ namespace local_bridge\output;
 
 use html_table;
 use html_writer;
+use local_bridge\results_summary;
 use moodle_url;
 
 /**
@@ -48,12 +49,13 @@ final class results_view {
                 'total' => (int) $report['total'],
             ]), 'info');
         } else if ($report !== null) {
+            $kept = (int) $report['kept_teacher_grade'];
+            $keptstring = results_summary::kept_string($kept);
             $out .= html_writer::tag('p', get_string('regrade_done', 'local_bridge', (object) [
                 'version' => (int) $report['exercise_version'],
                 'changed' => (int) $report['changed'],
                 'total' => (int) $report['total'],
-                'kept' => (int) $report['kept_teacher_grade'],
-            ]));
+            ]) . ($keptstring !== null ? ' ' . get_string($keptstring, 'local_bridge', $kept) : ''));
             $out .= self::diff_table($report);
         }
         if ($canregrade && ($report === null || !empty($report['done']))) {
@@ -110,11 +112,16 @@ final class results_view {
      * How many students pass each test.
      *
      * @param array $rates the bridge's pass rates
+     * @param array|null $progress a running regrade's graded and total (results_summary::running_progress)
      * @return string HTML
      */
-    public static function pass_rate_table(array $rates): string {
+    public static function pass_rate_table(array $rates, ?array $progress = null): string {
+        $out = '';
+        if ($progress !== null) {
+            $out = html_writer::tag('p', get_string('passrates_progress', 'local_bridge', (object) $progress));
+        }
         if (empty($rates['tests'])) {
-            return html_writer::tag('p', get_string('passrates_none', 'local_bridge'));
+            return $out !== '' ? $out : html_writer::tag('p', get_string('passrates_none', 'local_bridge'));
         }
         $table = new html_table();
         $table->head = [get_string('test', 'local_bridge'), get_string('passrates_passed', 'local_bridge'),
@@ -124,7 +131,7 @@ final class results_view {
             $table->data[] = [s($name), (int) $test['passed'] . ' / ' . (int) $test['total'],
                 format_float(100 * (float) $test['rate'], 1) . ' %'];
         }
-        return html_writer::table($table);
+        return $out . html_writer::table($table);
     }
 
     /**
