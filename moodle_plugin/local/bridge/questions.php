@@ -61,13 +61,20 @@ if ($data = $form->get_data()) {
     $activity = ['course_id' => (int) $course->id, 'cmid' => (int) $cm->id, 'kind' => 'quiz', 'instance_id' => (int) $cm->instance];
     foreach ($questions as $entryid => $slot) {
         $draftitemid = (int) ($data->{"files_{$entryid}"} ?? 0);
+        try {
+            $draft = exercise_files::draft_files($draftitemid);
+        } catch (\local_bridge\package_refused $e) {
+            // The form's validation refuses this first; a draft changed since is told, not thrown.
+            \core\notification::add(format_string($slot->name) . ': ' . s(exercise_files::message($e)), \core\notification::ERROR);
+            continue;
+        }
         $verdict = question_links::save(
             (int) $cm->id,
             !empty($data->{"linked_{$entryid}"}),
             (string) ($data->{"exercise_{$entryid}"} ?? ''),
             $activity,
             question_links::identity((int) $slot->questionid),
-            exercise_files::draft_files($draftitemid)
+            $draft
         );
         // Kept per link (item = its row id), so the form shows them next time.
         $link = question_links::get((int) $cm->id, $entryid);

@@ -76,6 +76,8 @@ class question_links_form extends \moodleform {
                 $link ? (int) $link->id : 0
             ));
             $mform->hideIf("files_{$entryid}", "linked_{$entryid}", 'notchecked');
+            $mform->addElement('static', "fileslimits_{$entryid}", '', exercise_files::limits_text());
+            $mform->hideIf("fileslimits_{$entryid}", "linked_{$entryid}", 'notchecked');
             if ($link && $link->bridgestatus === \local_bridge\exercise_verdict::VALID) {
                 $mform->addElement(
                     'static',
@@ -107,7 +109,7 @@ class question_links_form extends \moodleform {
     }
 
     /**
-     * A linked question needs an exercise of sensible size.
+     * A linked question needs an exercise of sensible size; any question's files must be readable.
      *
      * @param array $data submitted data
      * @param array $files submitted files
@@ -117,6 +119,13 @@ class question_links_form extends \moodleform {
         $errors = parent::validation($data, $files);
         foreach (array_keys($this->_customdata['questions']) as $entryid) {
             if (empty($data["linked_{$entryid}"])) {
+                // The page reads every question's files on save, linked or not: refuse here what
+                // that read would throw (too many, too large), as a form error.
+                try {
+                    exercise_files::draft_files((int) ($data["files_{$entryid}"] ?? 0));
+                } catch (package_refused $e) {
+                    $errors["files_{$entryid}"] = exercise_files::message($e);
+                }
                 continue;
             }
             $exercise = (string) ($data["exercise_{$entryid}"] ?? '');
