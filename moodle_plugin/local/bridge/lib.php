@@ -136,6 +136,8 @@ function local_bridge_coursemodule_standard_elements($formwrapper, $mform) {
         0
     ));
     $mform->hideIf('local_bridge_files', 'local_bridge_enabled', 'notchecked');
+    $mform->addElement('static', 'local_bridge_fileslimits', '', exercise_files::limits_text());
+    $mform->hideIf('local_bridge_fileslimits', 'local_bridge_enabled', 'notchecked');
 
     if ($settings && $settings->bridgestatus === exercise_verdict::VALID) {
         $mform->addElement(

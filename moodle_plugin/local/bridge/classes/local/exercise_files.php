@@ -55,6 +55,19 @@ class exercise_files {
     }
 
     /**
+     * The limits as the teacher should read them: core's file manager prints its sizes with no
+     * decimals, so the real 1.5 MB area limit shows there as "2 MB".
+     *
+     * @return string
+     */
+    public static function limits_text(): string {
+        return get_string('exercisefileslimits', 'local_bridge', (object) [
+            'files' => exercise_package::MAX_FILES,
+            'size' => display_size(exercise_package::MAX_BYTES),
+        ]);
+    }
+
+    /**
      * A draft area holding a copy of the stored files, for the form's file manager.
      *
      * @param int|null $contextid module context id, null before the activity exists

@@ -43,6 +43,7 @@ $string['exercisedownload_help'] = 'Downloads the exercise the bridge grades new
 $string['exercisedownloadlink'] = 'Download the exercise';
 $string['exercisefiles'] = 'Exercise files';
 $string['exercisefiles_help'] = 'The files the exercise needs besides exercise.yaml: the pytest test file of a unit-test exercise, input and expected-output files, data and support files, in folders as exercise.yaml names them. Or upload one zip of the whole exercise folder (exercise.yaml included, leave the text above empty): it is sent to the bridge as it is and unpacked there. Each save makes a new version of the exercise on the bridge when something changed; submissions made before keep the version they were made with.';
+$string['exercisefileslimits'] = 'At most {$a->files} files and {$a->size} in all (the file manager above rounds this limit to whole megabytes).';
 $string['exercisefilestoolarge'] = 'The exercise and its files are larger than {$a} together.';
 $string['exercisenotlinked'] = 'The bridge holds no exercise for this activity yet.';
 $string['exerciserequired'] = 'Autograding needs an exercise: its exercise.yaml, or a zip of the exercise folder in "Exercise files".';
