@@ -50,12 +50,20 @@ if ($jwksurl !== '') {
     $checks[] = is_array($keys) && $keys && $status === 200
         ? [true, get_string($a->count === 1 ? 'testconnection_jwks_one' : 'testconnection_jwks', 'local_bridge', $a)]
         : [false, get_string('testconnection_jwksfailed', 'local_bridge', $a)];
+    // Sign-in verifies tokens with the keys at auth_jwtsso's own setting, not at this answer's address.
+    $configured = trim((string) get_config('auth_jwtsso', 'jwksurl'));
+    $a->configured = s($configured);
+    if ($configured === '') {
+        $checks[] = ['warning', get_string('testconnection_jwksunset', 'local_bridge', $a)];
+    } else if (!\local_bridge\jwks_address::same($configured, $jwksurl)) {
+        $checks[] = ['warning', get_string('testconnection_jwksdiffers', 'local_bridge', $a)];
+    }
 }
 
 echo $OUTPUT->header();
 echo $OUTPUT->heading(get_string('testconnection', 'local_bridge'));
 foreach ($checks as [$ok, $message]) {
-    echo $OUTPUT->notification($message, $ok ? 'success' : 'error', false);
+    echo $OUTPUT->notification($message, $ok === 'warning' ? 'warning' : ($ok ? 'success' : 'error'), false);
 }
 echo html_writer::tag('p', get_string('testconnection_desc', 'local_bridge'));
 echo $OUTPUT->footer();
