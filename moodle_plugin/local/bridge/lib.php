@@ -273,3 +273,13 @@ function local_bridge_offer_regrade(exercise_verdict $verdict, $data): void {
     $url = new moodle_url('/local/bridge/results.php', ['cmid' => $data->coursemodule]);
     \core\notification::add(get_string('regrade_aftersave', 'local_bridge', $url->out(false)), \core\notification::INFO);
 }
+
+/**
+ * Core's course_delete_module() calls this before it deletes an activity: the plugin's rows of
+ * that course module go with it (Moodle 5.0 has no hook for a module's deletion).
+ *
+ * @param stdClass $cm the course module being deleted
+ */
+function local_bridge_pre_course_module_delete($cm): void {
+    \local_bridge\local\activity_cleanup::delete_cm((int) $cm->id);
+}

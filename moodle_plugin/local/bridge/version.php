@@ -25,7 +25,7 @@
 defined('MOODLE_INTERNAL') || die();
 
 $plugin->component = 'local_bridge';
-$plugin->version = 2026120207;
+$plugin->version = 2026120208;
 $plugin->requires = 2025040800;
 $plugin->maturity = MATURITY_BETA;
 $plugin->release = '0.2.0';

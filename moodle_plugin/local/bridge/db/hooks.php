@@ -30,4 +30,9 @@ $callbacks = [
         'hook' => \core\hook\output\before_footer_html_generation::class,
         'callback' => [\local_bridge\hook_callbacks::class, 'before_footer_html_generation'],
     ],
+    [
+        // A deleted course's activities leave no settings, question links, outbox or failure rows.
+        'hook' => \core_course\hook\before_course_deleted::class,
+        'callback' => [\local_bridge\local\activity_cleanup::class, 'before_course_deleted'],
+    ],
 ];

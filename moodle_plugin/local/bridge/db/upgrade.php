@@ -95,5 +95,13 @@ function xmldb_local_bridge_upgrade($oldversion) {
         upgrade_plugin_savepoint(true, 2026120207, 'local', 'bridge');
     }
 
+    if ($oldversion < 2026120208) {
+        // Rows of activities deleted before the plugin removed them with the activity.
+        foreach (\local_bridge\local\activity_cleanup::TABLES as $name) {
+            $DB->delete_records_select($name, 'cmid NOT IN (SELECT id FROM {course_modules})');
+        }
+        upgrade_plugin_savepoint(true, 2026120208, 'local', 'bridge');
+    }
+
     return true;
 }
