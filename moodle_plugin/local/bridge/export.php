@@ -37,8 +37,35 @@ if (!in_array($format, ['csv', 'json'], true)) {
 }
 $PAGE->set_url(new moodle_url('/local/bridge/export.php', ['cmid' => $cm->id, 'format' => $format]));
 
+// Beside each user id: the student's full name and, for a teacher allowed to see them
+// (moodle/site:viewuseridentity), the site's identity fields (showuseridentity), as Moodle's
+// own reports show them. Looked up one page of students at a time.
+$identity = \core_user\fields::get_identity_fields($context, true);
+$columns = array_merge(['fullname'], $identity);
+$viewfullnames = has_capability('moodle/site:viewfullnames', $context);
+$people = static function (array $userids) use ($context, $identity, $viewfullnames): array {
+    global $DB;
+    if (!$userids) {
+        return [];
+    }
+    $sql = \core_user\fields::for_identity($context, true)->with_name()->get_sql('u', true);
+    [$insql, $params] = $DB->get_in_or_equal($userids, SQL_PARAMS_NAMED, 'uid');
+    $users = $DB->get_records_sql(
+        "SELECT u.id {$sql->selects} FROM {user} u {$sql->joins} WHERE u.id {$insql}",
+        $params + $sql->params
+    );
+    $found = [];
+    foreach ($users as $user) {
+        $found[(int) $user->id] = ['fullname' => fullname($user, $viewfullnames)];
+        foreach ($identity as $field) {
+            $found[(int) $user->id][$field] = (string) ($user->{$field} ?? '');
+        }
+    }
+    return $found;
+};
+
 try {
-    $content = teacher_requests::client(60)->export($cm->modname, (int) $cm->id, $format);
+    $content = teacher_requests::client(60)->export($cm->modname, (int) $cm->id, $format, $people, $columns);
 } catch (\RuntimeException | \InvalidArgumentException $e) {
     throw new moodle_exception('bridgeunavailable', 'local_bridge', '', s($e->getMessage()));
 }

@@ -153,9 +153,12 @@ class teacher_client {
      * @param string $kind assign or quiz
      * @param int $cmid course module id
      * @param string $format csv or json
+     * @param \Closure|null $people given one page's user ids, returns user id => [column => value]
+     *     (asked once per page, so a lookup stays bounded by the page size)
+     * @param string[] $columns the columns $people fills, put after user_id
      * @return string CSV text with one header, or a JSON list of students
      */
-    public function export(string $kind, int $cmid, string $format): string {
+    public function export(string $kind, int $cmid, string $format, ?\Closure $people = null, array $columns = []): string {
         $after = 0;
         $csv = '';
         $students = [];
@@ -167,11 +170,20 @@ class teacher_client {
                 throw new \RuntimeException("HTTP {$response->status}");
             }
             if ($format === 'csv') {
-                $csv .= $response->body;
                 $next = self::csv_next_after($response->body, self::PAGE);
+                $csv .= $people === null ? $response->body : export_people::csv_page(
+                    $response->body,
+                    $people(export_people::csv_user_ids($response->body)),
+                    $columns
+                );
             } else {
                 $json = $this->expect($response, ['students']);
-                $students = array_merge($students, $json['students']);
+                $found = $json['students'];
+                if ($people !== null) {
+                    $ids = array_values(array_unique(array_map('intval', array_column($found, 'user_id'))));
+                    $found = export_people::json_students($found, $people($ids), $columns);
+                }
+                $students = array_merge($students, $found);
                 $next = $json['next_after_user_id'] ?? null;
             }
             if ($next === null) {

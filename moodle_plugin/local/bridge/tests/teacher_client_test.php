@@ -153,6 +153,34 @@ final class teacher_client_test extends \PHPUnit\Framework\TestCase {
     }
 
     /**
+     * With a people lookup, each page is looked up alone (its own ids) and gets the columns.
+     */
+    public function test_export_adds_people_page_by_page(): void {
+        $full = self::HEADER;
+        for ($user = 1; $user <= teacher_client::PAGE; $user++) {
+            $full .= "{$user},0,0,1,delivered,2.0,2.0,100.0,0,greets,visible,passed,1.0,1.0\r\n";
+        }
+        $last = "501,0,0,1,graded,1.0,2.0,,0,greets,visible,failed,0.0,1.0\r\n";
+        $transport = $this->transport([new http_response(200, $full), new http_response(200, $last)]);
+        $client = new teacher_client($transport, new signer('s', 'site'), 'https://b.test', 'site');
+        $asked = [];
+        $people = static function (array $ids) use (&$asked): array {
+            $asked[] = count($ids);
+            return array_fill_keys($ids, ['fullname' => 'Student']);
+        };
+        $csv = $client->export('assign', 3, 'csv', $people, ['fullname']);
+        $this->assertSame([teacher_client::PAGE, 1], $asked);
+        $this->assertStringStartsWith("user_id,fullname,attempt_number,", $csv);
+        $this->assertStringEndsWith("\r\n501,Student,0,0,1,graded,1.0,2.0,,0,greets,visible,failed,0.0,1.0\r\n", $csv);
+        $this->assertSame(500, json_decode($transport->requests[1][2], true)['after_user_id']);
+
+        $transport = $this->transport([new http_response(200, '{"students":[{"user_id":4,"score":1}],"next_after_user_id":null}')]);
+        $client = new teacher_client($transport, new signer('s', 'site'), 'https://b.test', 'site');
+        $json = json_decode($client->export('quiz', 3, 'json', $people, ['fullname']), true);
+        $this->assertSame([['user_id' => 4, 'fullname' => 'Student', 'score' => 1]], $json);
+    }
+
+    /**
      * Where the next CSV page starts.
      */
     public function test_csv_next_after(): void {
