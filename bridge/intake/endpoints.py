@@ -248,6 +248,17 @@ def get_assignment_exercise(site: str, cmid: int, session: SessionDep) -> LinkRe
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no exercise is linked") from None
 
 
+@operators.delete("/sites/{site}/assignments/{cmid}/exercise",
+                  status_code=status.HTTP_204_NO_CONTENT)
+def delete_assignment_exercise(site: str, cmid: int, session: SessionDep) -> Response:
+    """Unlink an assignment: later submissions are `no_exercise`; what was graded stays."""
+    try:
+        links.unlink(session, site=site, activity=ActivityKind.ASSIGN, cmid=cmid)
+    except links.LinkNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no exercise is linked") from None
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @operators.post("/sites/{site}/assignments/{cmid}/regrade", response_model=RegradeRead,
                 status_code=status.HTTP_202_ACCEPTED)
 def regrade_assignment(site: str, cmid: int, session: SessionDep) -> RegradeRead:

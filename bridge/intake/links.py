@@ -71,6 +71,15 @@ def link_exercise_yaml(session: Session, *, site: str, activity: ActivityKind, c
                          instance_id=instance_id, files={SPEC_FILE: exercise_yaml.encode()})
 
 
+def unlink(session: Session, *, site: str, activity: ActivityKind, cmid: int) -> None:
+    """Stop grading an activity (deleted in Moodle, say); its items, results and grades stay."""
+    repo = IntakeRepository(session)
+    link = repo.link(site, activity, cmid)
+    if link is None:
+        raise LinkNotFound(cmid)
+    repo.delete_link(link)
+
+
 def get_link(session: Session, *, site: str, activity: ActivityKind, cmid: int
              ) -> tuple[ExerciseLink, ExerciseVersion]:
     """An activity's link and its exercise's newest version; LinkNotFound if it has none."""

@@ -66,6 +66,10 @@ class IntakeRepository(Repository[IntakeItem]):
         self.session.flush()
         return link
 
+    def delete_link(self, link: ExerciseLink) -> None:
+        self.session.delete(link)
+        self.session.flush()
+
     def delete_question_link(self, link: QuestionLink) -> None:
         self.session.delete(link)
         self.session.flush()

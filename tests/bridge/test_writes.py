@@ -279,6 +279,12 @@ def _link(w: World) -> Call:
         "course_id": 2, "instance_id": 1, "files": {"exercise.yaml": HELLO_EXERCISE}}})
 
 
+@recipe("DELETE", "/api/v1/sites/{site}/assignments/{cmid}/exercise")
+def _unlink(w: World) -> Call:
+    _linked(w)
+    return Call("DELETE", f"/api/v1/sites/{w.moodle.site}/assignments/1/exercise")
+
+
 @recipe("POST", "/api/v1/sites/{site}/assignments/{cmid}/regrade")
 def _regrade(w: World) -> Call:
     _linked(w)

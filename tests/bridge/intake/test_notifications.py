@@ -126,7 +126,8 @@ def test_exercise_from_the_plugin_form(moodle_site: FakeMoodle, client: TestClie
     assert unsigned.status_code == 400
 
 
-def test_operator_links_an_assignment(moodle_site: FakeMoodle, client: TestClient) -> None:
+def test_operator_links_an_assignment(moodle_site: FakeMoodle, client: TestClient,
+                                      db_factory: sessionmaker) -> None:
     url = f"/api/v1/sites/{moodle_site.site}/assignments/1/exercise"
     bad = client.put(url, json={"course_id": 2, "instance_id": 1,
                                 "files": {"exercise.yaml": "language: python\n"}})
@@ -136,6 +137,14 @@ def test_operator_links_an_assignment(moodle_site: FakeMoodle, client: TestClien
     assert good.status_code == 200 and good.json()["exercise_version"] == 1
     assert client.put(url, json={"course_id": 2, "instance_id": 1},
                       headers={"X-API-Key": "wrong"}).status_code == 401
+    # Unlinked (the activity was deleted in Moodle): a later submission has no exercise.
+    assert client.delete(url, headers={"X-API-Key": "wrong"}).status_code == 401
+    assert client.delete(url).status_code == 204
+    assert client.get(url).status_code == 404
+    assert client.delete(url).status_code == 404
+    sub = moodle_site.add_submission(1, 5, {"hello.py": GOOD_HELLO})
+    item = uuid.UUID(moodle_site.send_notification(client, sub).json()["id"])
+    assert service.fetch_item(item, factory=db_factory) is IntakeStatus.NO_EXERCISE
 
 
 def _linked(session: Session, fake: FakeMoodle) -> None:
