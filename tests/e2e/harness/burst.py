@@ -105,6 +105,8 @@ def wait_for_grades(stack: Stack, sent: list[Sent], timeout: float) -> Verdict:
     verdict = check(stack, sent)
     while verdict.lost and time.monotonic() < deadline:
         time.sleep(1)
+        for revived in stack.revive():
+            print(f"   supervisor: {revived} died by itself, restarted", flush=True)
         verdict = check(stack, sent)
     time.sleep(3)  # a late duplicate would arrive now
     return check(stack, sent)

@@ -65,9 +65,11 @@ class Service:
         self.process: subprocess.Popen[bytes] | None = None
         self.peak_rss = 0
         self.starts = 0
+        self.stopping = False  # the harness itself is stopping it (a fault, the end of a run)
 
     def start(self, timeout: float = 60) -> Service:
         """Start the process and wait until it is ready."""
+        self.stopping = False
         with open(self.log, "ab") as out:
             self.process = subprocess.Popen(self.argv, cwd=self.cwd, env=self.env, stdout=out,
                                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -99,6 +101,7 @@ class Service:
         """Send `sig` to the whole session and reap the main process."""
         if self.process is None:
             return
+        self.stopping = True
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, sig)
         try:
@@ -110,6 +113,13 @@ class Service:
         wait_until(lambda: not self.pids() or None, timeout=30, interval=0.1,
                    what=f"{self.name}'s processes to exit")
         self.process = None
+
+    def exited_by_itself(self) -> int | None:
+        """Its exit status if it died without the harness stopping it, else None."""
+        process = self.process
+        if process is None or self.stopping:
+            return None
+        return process.poll()
 
     def stop(self) -> None:
         """A warm stop: SIGTERM, SIGKILL after a minute."""

@@ -244,6 +244,23 @@ class Stack:
         service.log.rename(service.log.with_suffix(f".{service.starts}.log"))
         service.start(timeout=120)
 
+    def revive(self) -> list[str]:
+        """Start again what died by itself, as compose's `restart: unless-stopped` does.
+
+        A Celery worker can die of a library error when the broker goes away (kombu closing
+        a channel whose connection was already released: "'NoneType' object has no attribute
+        'hostname'"); production has a restart policy for that, so the harness plays it.
+        Returns what it restarted, with the exit status, for the run's report.
+        """
+        revived = []
+        for name, service in self.services.items():
+            status = service.exited_by_itself()
+            if status is None:
+                continue
+            revived.append(f"{name} (exit {status})")
+            self.restart(name)
+        return revived
+
     def stop(self) -> None:
         """Stop everything (warm), PostgreSQL last."""
         for name in reversed(list(self.services)):
