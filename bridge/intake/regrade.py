@@ -12,12 +12,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bridge.exercises import service as exercises
+from bridge.exercises.models import ExerciseVersion
 from bridge.history import service as history
 from bridge.intake.links import get_link
-from bridge.intake.models import ActivityKind, ItemKind, Regrade
+from bridge.intake.models import ActivityKind, IntakeItem, ItemKind, Regrade
 from bridge.intake.repository import IntakeRepository
 from bridge.submissions import service as submissions
 from bridge.submissions.repository import SubmissionRepository
+from grader import Exercise as LoadedExercise
 from grader import SubmissionRejected
 
 
@@ -27,14 +29,20 @@ def regrade(session: Session, *, site: str, activity: ActivityKind, cmid: int,
     _, version = get_link(session, site=site, activity=activity, cmid=cmid)
     loaded = exercises.load(session, version_id=version.id)  # once, not once per student
     repo = IntakeRepository(session)
-    subs = SubmissionRepository(session)
     kind = ItemKind.ASSIGN_SUBMISSION if activity is ActivityKind.ASSIGN \
         else ItemKind.QUIZ_ATTEMPT
     started = repo.add_regrade(Regrade(site=site, activity=activity, cmid=cmid,
                                        exercise_version_id=version.id,
                                        requested_by=requested_by[:200], entries=[]))
+    return regrade_items(session, started, repo.latest_per_user(site, kind, cmid),
+                         version=version, loaded=loaded, requested_by=requested_by)
+
+
+def regrade_items(session: Session, started: Regrade, items: list[IntakeItem], *,
+                  version: ExerciseVersion, loaded: LoadedExercise, requested_by: str) -> Regrade:
+    """A new submission of `version` for each item's files, old scores kept in `started`."""
+    subs = SubmissionRepository(session)
     entries = []
-    items = repo.latest_per_user(site, kind, cmid)
     old_ids = [i.submission_id for i in items if i.submission_id is not None]
     olds, old_results = subs.many_with_files(old_ids), subs.latest_results(old_ids)
     for item in items:
