@@ -2,7 +2,9 @@
 
 For each language (Python, C, C++, JavaScript, Java; `--languages` picks some) it prints:
 - the floor: the same submission done with bare host processes (compiled languages: the
-  compile, then the program per test), two workers in parallel;
+  compile, then the program per test), two workers in parallel, timed once every worker is
+  warm; C also gets a floor compiled with the grader's own gcc options, so the ratio to it
+  is the sandbox's cost alone;
 - the grader's throughput with two workers (each its own process and sandbox), 10 tests per
   submission, and its ratio to the floor;
 - the p50/p95 latency a submission adds: each submission graded through the sandbox minus the
@@ -20,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,7 @@ from typing import Any
 import yaml
 
 from grader.exercise import Limits
-from grader.languages import LANGUAGES
+from grader.languages import GCC_DRIVER_OPTIONS, LANGUAGES
 
 TESTS = 10
 # The floor runs Debian's python3 and gcc, what the runner images have: a slower host
@@ -45,14 +48,18 @@ class Case:
     target: dict[str, float]  # figure -> target, printed beside it
     per_worker: int  # submissions per worker in the throughput runs
 
-    def native_argv(self) -> tuple[list[str] | None, list[str]]:
+    def native_argv(self, grader_gcc: bool = False) -> tuple[list[str] | None, list[str]]:
         """The compile step (if any) and the per-test command line, as bare host processes.
 
-        Python and C as before; the other languages run the profile's own command lines, so
-        the floor pays the same JVM and V8 flags as the sandbox.
+        C is gcc as a teacher would run it, or with `grader_gcc` as the grader drives it
+        (GCC_DRIVER_OPTIONS: the floor then differs from the sandbox only by the sandbox);
+        the other languages run the profile's own command lines, so the floor pays the same
+        JVM and V8 flags and gcc options as the sandbox.
         """
         if self.language == "c":
-            return ["gcc", *C_FLAGS, "-o", "prog", self.entrypoint, "-lm"], ["./prog"]
+            options = list(GCC_DRIVER_OPTIONS) if grader_gcc else []
+            return (["gcc", *options, *C_FLAGS, "-o", "prog", self.entrypoint, "-lm"],
+                    ["./prog"])
         if self.language == "python":
             return None, [NATIVE_PYTHON, "-E", "-s", self.entrypoint]
         profile = LANGUAGES[self.language]
@@ -69,9 +76,9 @@ class Case:
         compile_argv, run_argv = self.native_argv()
         return (compile_argv or run_argv)[0]
 
-    def native(self, workdir: Path) -> float:
+    def native(self, workdir: Path, grader_gcc: bool = False) -> float:
         """Do one submission's work with bare host processes; return seconds."""
-        compile_argv, argv = self.native_argv()
+        compile_argv, argv = self.native_argv(grader_gcc)
         started = time.perf_counter()
         if compile_argv is not None:
             subprocess.run(compile_argv, cwd=workdir, check=True, capture_output=True)
@@ -99,7 +106,7 @@ CASES = {
               b'#include <stdio.h>\nint main(void) {\n    long a, b;\n'
               b'    if (scanf("%ld %ld", &a, &b) != 2) return 1;\n'
               b'    printf("%ld\\n", a + b);\n    return 0;\n}\n',
-              {"ratio": 1.0}, per_worker=40),
+              {"ratio": 1.0}, per_worker=150),
     "cpp": Case("cpp", "main.cpp",
                 b"#include <iostream>\nint main() {\n    long a, b;\n"
                 b"    if (!(std::cin >> a >> b)) return 1;\n"
@@ -108,7 +115,7 @@ CASES = {
     "javascript": Case("javascript", "main.js",
                        b'const [a, b] = require("fs").readFileSync(0, "utf8").trim()'
                        b".split(/\\s+/).map(Number);\nconsole.log(a + b);\n",
-                       {"ratio": 1.0}, per_worker=40),
+                       {"ratio": 1.0}, per_worker=150),
     "java": Case("java", "Main.java",
                  b"import java.util.Scanner;\npublic class Main {\n"
                  b"    public static void main(String[] args) {\n"
@@ -118,13 +125,16 @@ CASES = {
 }
 
 
-def _native_worker(args: tuple[str, int]) -> None:
-    name, count = args
-    case = CASES[name]
+def _native_worker(args: tuple[str, int, Any]) -> None:
+    name, count, barrier = args
+    case = CASES[name.partition("+")[0]]
+    grader_gcc = name.endswith("+grader-gcc")
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, case.entrypoint).write_bytes(case.source)
+        case.native(Path(tmp), grader_gcc)  # warm, as the grader's first grade starts a container
+        barrier.wait()
         for _ in range(count):
-            case.native(Path(tmp))
+            case.native(Path(tmp), grader_gcc)
 
 
 def _grader_worker(args: tuple[str, int, Any]) -> list[float]:
@@ -152,26 +162,33 @@ def _grader_worker(args: tuple[str, int, Any]) -> list[float]:
         sandbox.close()
 
 
-def measure_floor(name: str, per_worker: int, workers: int) -> float:
+def _timed_pool(worker: Callable[[Any], Any], name: str, per_worker: int, workers: int) -> float:
+    """Submissions per minute of `workers` processes, timed from when all of them are warm.
+
+    Neither side pays for its start-up inside the timing: the pool's interpreters, the
+    imports, the grader's first container, the floor's first compile (page cache).
+    """
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager:
+        barrier = manager.Barrier(workers + 1)
+        with context.Pool(workers) as pool:
+            pending = pool.map_async(worker, [(name, per_worker, barrier)] * workers)
+            barrier.wait()
+            started = time.perf_counter()
+            pending.get()
+            elapsed = time.perf_counter() - started
+    return workers * per_worker / elapsed * 60
+
+
+def measure_floor(name: str, per_worker: int, workers: int, grader_gcc: bool = False) -> float:
     """Submissions per minute done with bare host processes."""
-    started = time.perf_counter()
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        pool.map(_native_worker, [(name, per_worker)] * workers)
-    return workers * per_worker / (time.perf_counter() - started) * 60
+    return _timed_pool(_native_worker, name + ("+grader-gcc" if grader_gcc else ""),
+                       per_worker, workers)
 
 
 def measure_grader(name: str, per_worker: int, workers: int) -> float:
     """Submissions per minute graded through the sandbox."""
-    context = multiprocessing.get_context("spawn")
-    manager = context.Manager()
-    barrier = manager.Barrier(workers + 1)
-    with context.Pool(workers) as pool:
-        pending = pool.map_async(_grader_worker, [(name, per_worker, barrier)] * workers)
-        barrier.wait()
-        started = time.perf_counter()
-        pending.get()
-        elapsed = time.perf_counter() - started
-    return workers * per_worker / elapsed * 60
+    return _timed_pool(_grader_worker, name, per_worker, workers)
 
 
 def measure_latency(name: str, samples: int) -> tuple[list[float], list[float]]:
@@ -229,6 +246,11 @@ def bench(name: str, submissions: int, workers: int, samples: int) -> None:
         latency = f"   (target p50 <= {target['p50']:.0f} ms, p95 <= {target['p95']:.0f} ms)"
     print(f"{name:10} ratio grader/floor:         {grader / floor:8.2f}   "
           f"(target >= {target['ratio']:.1f})")
+    if name == "c":
+        print(f"[{name}] floor with the grader's gcc options ...", file=sys.stderr, flush=True)
+        same = measure_floor(name, submissions, workers, grader_gcc=True)
+        print(f"{name:10} floor, gcc {' '.join(GCC_DRIVER_OPTIONS)}: {same:6.1f} submissions/min, "
+              f"ratio {grader / same:.2f} (what the sandbox itself costs)")
     print(f"{name:10} native work per submission: p50 "
           f"{statistics.median(natives) * 1000:6.1f} ms")
     print(f"{name:10} latency added:              p50 "

@@ -20,6 +20,11 @@ JUNIT_REPORT = "TEST-junit-jupiter.xml"
 # The classes a JUnit run loads, archived when the image is built (images.py): the launcher
 # then starts in about half the time.
 JUNIT_ARCHIVE = "/opt/grader/junit.jsa"
+# How the grader drives gcc and g++, before the exercise's own flags (which may override
+# them: the last -fuse-ld wins). -pipe hands the assembly to `as` through a pipe instead of
+# a file; gold links a small program in 13 ms where ld.bfd takes 19 (both in binutils, the
+# program it makes runs the same). Together a C submission's compile goes from 35 to 28 ms.
+GCC_DRIVER_OPTIONS = ("-pipe", "-fuse-ld=gold")
 
 
 def jvm_flags(heap_mb: int) -> list[str]:
@@ -84,7 +89,8 @@ class LanguageProfile:
             return ["python3", "-m", "py_compile", *sources]
         if self.name in ("c", "cpp"):
             compiler = "gcc" if self.name == "c" else "g++"
-            return [compiler, *compile_flags, "-o", "prog", *sources, *links]
+            return [compiler, *GCC_DRIVER_OPTIONS, *compile_flags, "-o", "prog", *sources,
+                    *links]
         if self.name == "javascript":
             return ["node", "--check", entrypoint]  # a syntax error once, before any test
         if self.name == "java":

@@ -217,3 +217,33 @@ def test_a_program_that_cannot_start_is_a_runtime_error(sandbox: DockerSandbox) 
     test = result.tests[0]
     assert test.status is TestStatus.RUNTIME_ERROR, test
     assert "cannot start ./prog" in (test.stderr or ""), test
+
+
+LINKER = textwrap.dedent(r"""
+    #define _GNU_SOURCE
+    #include <stdio.h>
+    #include <string.h>
+    int main(void) {
+        /* gold's own section, named at run time: the literal would be in the image too. */
+        static char image[1 << 20], name[] = "/onud/fot/fnme,wdsrhno";
+        for (char *c = name; *c; c++)
+            *c ^= 1;
+        FILE *f = fopen("/proc/self/exe", "rb");
+        size_t n = fread(image, 1, sizeof image, f);
+        puts(memmem(image, n, name, strlen(name)) ? "gold" : "bfd");
+        return 0;
+    }
+""")
+
+
+@pytest.mark.parametrize(("link_flags", "linker"), [(None, "gold"), (["-fuse-ld=bfd"], "bfd")])
+def test_gold_links_unless_the_exercise_says_otherwise(sandbox: DockerSandbox,
+                                                       link_flags: list[str] | None,
+                                                       linker: str) -> None:
+    # gold is the grader's choice (GCC_DRIVER_OPTIONS: faster than ld.bfd); an exercise's own
+    # link flags come after it, so a teacher who needs ld.bfd still gets it.
+    spec = _spec([{"name": "linker", "expected_stdout": f"{linker}\n"}])
+    if link_flags is not None:
+        spec["link_flags"] = link_flags
+    result = run_c(sandbox, LINKER, exercise(spec))
+    assert result.status is RunStatus.PASSED, result.tests
