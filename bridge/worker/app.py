@@ -20,13 +20,14 @@ from celery.signals import setup_logging, task_postrun, task_prerun, worker_proc
 from bridge.config import get_core_settings
 from bridge.grading import GRADE_SUBMISSION, REQUEUE_STALE
 from bridge.observability.logs import bind_log_context, configure_logging, reset_log_context
-from bridge.worker import metrics
+from bridge.worker import broker_guard, metrics
 from bridge.worker.jobs import celery_config
 
 log = logging.getLogger(__name__)
 
 TASK_MODULES = ["bridge.grading.tasks", "bridge.intake.tasks", "bridge.delivery.tasks"]
 
+broker_guard.install()  # a Redis restart must not stop a worker (broker_guard.py)
 app = Celery("bridge", include=TASK_MODULES)
 app.conf.update(celery_config(get_core_settings()))
 app.conf.beat_schedule = {

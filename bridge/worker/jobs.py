@@ -71,6 +71,9 @@ def celery_config(settings: CoreSettings) -> dict[str, Any]:
 @lru_cache
 def get_producer() -> Celery:
     """The Celery app the bridge uses to send jobs (it never runs them)."""
+    from bridge.worker import broker_guard
+
+    broker_guard.install()
     app = Celery("bridge")
     app.conf.update(celery_config(get_core_settings()))
     return app
