@@ -10,8 +10,10 @@ different ones. The Docker engine restart stops the machine's dockerd: it runs o
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from datetime import UTC, datetime
+from types import FrameType
 
 from tests.e2e.harness.run import RunSpec, describe, execute
 from tests.e2e.harness.stack import Ports, Tuning
@@ -39,8 +41,23 @@ def plan_runs(args: argparse.Namespace) -> list[RunSpec]:
     return runs
 
 
+def _stop_on_signal(signum: int, _frame: FrameType | None) -> None:
+    """SIGTERM or SIGHUP stops the harness as Ctrl-C does: the run's stack is stopped first.
+
+    Python's default for these is to die at once, which left the run's PostgreSQL, Redis,
+    bridge and workers running. SystemExit unwinds the main thread through the run's
+    `finally` (Stack.stop); a second signal during that stop is ignored.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    print(f"harness: {signal.Signals(signum).name}, stopping the run's stack", flush=True)
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the harness and print its figures."""
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    signal.signal(signal.SIGHUP, _stop_on_signal)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--submissions", type=int)
