@@ -11,3 +11,6 @@ DELIVERIES_PARKED = Gauge(
     multiprocess_mode="mostrecent")
 DELIVERY_RETRIES = Counter(
     "bridge_delivery_retries_total", "Grade deliveries to Moodle scheduled for another try.")
+DELIVERIES_WOKEN = Counter(
+    "bridge_deliveries_woken_total",
+    "Grade deliveries tried early because a delivery to the same site had just succeeded.")

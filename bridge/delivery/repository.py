@@ -60,6 +60,20 @@ class DeliveryRepository(Repository[Delivery]):
                      .limit(limit))
         return list(self.session.scalars(statement))
 
+    def waiting_on_site(self, site: str, after: datetime, limit: int) -> list[Delivery]:
+        """Deliveries to `site` backing off until after `after`, the soonest first.
+
+        Locked for the caller's transaction; rows another transaction holds are skipped.
+        """
+        statement = (select(Delivery)
+                     .join(IntakeItem, IntakeItem.id == Delivery.item_id)
+                     .where(Delivery.state == DeliveryState.RETRYING, IntakeItem.site == site,
+                            Delivery.next_attempt_at > after)
+                     .order_by(Delivery.next_attempt_at)
+                     .limit(limit)
+                     .with_for_update(of=Delivery, skip_locked=True))
+        return list(self.session.scalars(statement))
+
     def count_parked(self) -> int:
         statement = select(func.count()).select_from(Delivery).where(
             Delivery.state == DeliveryState.PARKED)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bridge.config import get_settings
 from bridge.db import session_scope, utcnow
 from bridge.delivery.feedback import render_feedback
-from bridge.delivery.metrics import DELIVERIES_PARKED, DELIVERY_RETRIES
+from bridge.delivery.metrics import DELIVERIES_PARKED, DELIVERIES_WOKEN, DELIVERY_RETRIES
 from bridge.delivery.models import OPEN_STATES, Delivery, DeliveryState
 from bridge.delivery.questions import QuestionPush, push_question, question_push
 from bridge.delivery.repository import DeliveryRepository
@@ -39,6 +39,12 @@ DELIVER = "bridge.delivery.deliver"
 SWEEP = "bridge.delivery.sweep"
 GRADE_TOLERANCE = 0.005  # Moodle keeps 5 decimals; we push 2
 SWEEP_GRACE = timedelta(minutes=2)
+# A delivery that reached a site wakes this many of the site's deliveries that are backing off
+# (each of which wakes as many when it succeeds): after an outage the queue drains in a few
+# rounds, not at the pace of its longest backoff, and a site that is still failing sees at
+# most this many extra tries per success. Those whose own retry is due sooner are left be.
+WAKE_ON_SUCCESS = 10
+WAKE_MARGIN = timedelta(seconds=5)
 
 
 class DeliveryNotFound(LookupError):
@@ -232,6 +238,8 @@ def _record(session: Session, delivery_id: uuid.UUID, attempt: Attempt) -> Attem
                 and submission.grading_round == delivery.grading_round:
             submission.status = SubmissionStatus.DELIVERED
     session.flush()
+    if attempt.state is DeliveryState.DELIVERED:
+        _wake_site(session, delivery, now)
     if attempt.state in (DeliveryState.DELIVERED, DeliveryState.TEACHER_OVERRIDE):
         history.record_delivery(
             session, item_id=delivery.item_id, submission_id=delivery.submission_id,
@@ -241,6 +249,24 @@ def _record(session: Session, delivery_id: uuid.UUID, attempt: Attempt) -> Attem
         log.warning("delivery %s parked: %s", delivery_id, attempt.error)
     refresh_parked_gauge(session)
     return attempt
+
+
+def _wake_site(session: Session, delivered: Delivery, now: datetime) -> None:
+    """The site answers again: try some of its backed-off deliveries now (WAKE_ON_SUCCESS).
+
+    Each gets a job of its own, sent after this commit. The job its backoff scheduled still
+    runs later and finds the row delivered (a no-op), or tries once more if this try failed.
+    """
+    item = IntakeRepository(session).get(delivered.item_id)
+    assert item is not None  # a foreign key
+    woken = DeliveryRepository(session).waiting_on_site(item.site, now + WAKE_MARGIN,
+                                                        WAKE_ON_SUCCESS)
+    for waiting in woken:
+        waiting.next_attempt_at = now
+        enqueue_job(session, DELIVER, str(waiting.id))
+    if woken:
+        session.flush()
+        DELIVERIES_WOKEN.inc(len(woken))
 
 
 def refresh_parked_gauge(session: Session) -> int:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import random
 import uuid
+from datetime import timedelta
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bridge.config import get_settings
+from bridge.db import utcnow
 from bridge.delivery import service
 from bridge.delivery.feedback import render_feedback
 from bridge.delivery.models import Delivery, DeliveryState
@@ -20,6 +23,7 @@ from bridge.intake.models import IntakeItem, IntakeStatus, ItemKind
 from bridge.submissions import service as submissions
 from bridge.submissions.models import Result, SubmissionStatus
 from bridge.submissions.repository import SubmissionRepository
+from bridge.worker.jobs import MOODLE_QUEUE
 from grader.exercise import Visibility
 from grader.results import GradingResult, RunStatus, TestResult, TestStatus
 from tests.fakes.fixtures import GOOD_HELLO, HELLO_EXERCISE
@@ -204,3 +208,44 @@ def test_feedback_escapes_and_shows_compile_errors() -> None:
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "x.c:1: error: &lt;oops&gt; &amp; more" in html
     assert "0 / 2 points" in html and "Got:<pre>&lt;b&gt;Hi&lt;/b&gt;" in html
+
+
+def test_a_delivery_that_reaches_the_site_wakes_the_sites_backed_off_ones(
+        moodle_site: FakeMoodle, session: Session, db_factory: sessionmaker,
+        redis_client: redis.Redis) -> None:
+    # Moodle was down: every delivery is backing off, some for minutes. The first one that
+    # gets through tries the others of its site now, instead of at the end of their backoff.
+    moodle_site.outage = 503
+    deliveries = [graded(session, moodle_site, 2, user_id=user) for user in (5, 6, 7, 8)]
+    for delivery in deliveries:
+        assert service.deliver(delivery.id, factory=db_factory).state is DeliveryState.RETRYING
+    other_item = IntakeItem(site="another-site", kind=ItemKind.ASSIGN_SUBMISSION, course_id=2,
+                            cmid=1, instance_id=1, item_id=999, user_id=9, attempt_number=0,
+                            submitted_at=1, status=IntakeStatus.FETCHED)
+    session.add(other_item)
+    elsewhere = graded(session, moodle_site, 2, item=other_item)
+    now = utcnow()
+    session.expire_all()
+    rows = {d.id: session.get(Delivery, d.id) for d in [*deliveries, elsewhere]}
+    for row in rows.values():
+        row.state, row.next_attempt_at = DeliveryState.RETRYING, now + timedelta(minutes=8)
+    rows[deliveries[3].id].next_attempt_at = now + timedelta(seconds=2)  # its own retry is near
+    session.commit()
+    woken = REGISTRY.get_sample_value("bridge_deliveries_woken_total") or 0
+    queued = redis_client.llen(MOODLE_QUEUE)
+
+    moodle_site.outage = None
+    assert service.deliver(deliveries[0].id, factory=db_factory).state is DeliveryState.DELIVERED
+
+    session.expire_all()
+    assert REGISTRY.get_sample_value("bridge_deliveries_woken_total") == woken + 2
+    assert redis_client.llen(MOODLE_QUEUE) == queued + 2  # a job each, sent after the commit
+    for delivery in deliveries[1:3]:
+        assert session.get(Delivery, delivery.id).next_attempt_at <= utcnow()
+    assert session.get(Delivery, deliveries[3].id).next_attempt_at > utcnow()  # left be
+    assert session.get(Delivery, elsewhere.id).next_attempt_at > now + timedelta(minutes=7)
+    # The woken ones deliver; the jobs their backoff scheduled then find nothing to do.
+    for delivery in deliveries[1:]:
+        assert service.deliver(delivery.id, factory=db_factory).state is DeliveryState.DELIVERED
+        assert service.deliver(delivery.id, factory=db_factory).state is DeliveryState.DELIVERED
+    assert sorted(int(g["userid"]) for g in moodle_site.saved_grades) == [5, 6, 7, 8]
