@@ -39,6 +39,7 @@ APP_METRICS = frozenset({
     "grader_tasks_total",
     "bridge_delivery_retries_total",
     "bridge_deliveries_parked",
+    "bridge_deliveries_woken_total",
     "bridge_tokens_issued_total",
     "backup_last_success_timestamp_seconds",
     "backup_last_size_bytes",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.ops.helpers import DASHBOARDS, ROOT, run, services, unknown_metrics
+from tests.ops.helpers import APP_METRICS, DASHBOARDS, ROOT, run, services, unknown_metrics
 
 PROVISIONING = ROOT / "monitoring" / "grafana" / "provisioning"
 
@@ -50,6 +50,18 @@ def test_dashboard_queries_use_only_exposed_metrics() -> None:
     for name, board in dashboards().items():
         for target in targets(board):
             assert not unknown_metrics(target["expr"]), (name, target["expr"])
+
+
+def test_the_app_metrics_the_checks_accept_are_defined_in_the_code() -> None:
+    # APP_METRICS is what the dashboard and alert checks take as exposed: each must be a
+    # metric the bridge or the grader defines (a histogram without _bucket; prometheus_client
+    # adds _total to a counter named without it).
+    sources = "\n".join(path.read_text() for top in ("bridge", "grader")
+                        for path in (ROOT / top).rglob("*.py"))
+    for name in APP_METRICS:
+        if name.startswith(("bridge_", "grader_")):
+            defined = {name, name.removesuffix("_bucket"), name.removesuffix("_total")}
+            assert any(f'"{candidate}"' in sources for candidate in defined), name
 
 
 def test_dashboard_queries_are_valid_promql(tmp_path: Path) -> None:
