@@ -126,10 +126,9 @@ CASES = {
 }
 
 
-def _native_worker(args: tuple[str, int, Any]) -> None:
-    name, count, barrier = args
-    case = CASES[name.partition("+")[0]]
-    grader_gcc = name.endswith("+grader-gcc")
+def _native_worker(args: tuple[str, int, Any, bool]) -> None:
+    name, count, barrier, grader_gcc = args
+    case = CASES[name]
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, case.entrypoint).write_bytes(case.source)
         case.native(Path(tmp), grader_gcc)  # warm, as the grader's first grade starts a container
@@ -163,8 +162,11 @@ def _grader_worker(args: tuple[str, int, Any]) -> list[float]:
         sandbox.close()
 
 
-def _timed_pool(worker: Callable[[Any], Any], name: str, per_worker: int, workers: int) -> float:
+def _timed_pool(worker: Callable[[Any], Any], name: str, per_worker: int, workers: int,
+                *extra: Any) -> float:
     """Submissions per minute of `workers` processes, timed from when all of them are warm.
+
+    Each worker gets (name, per_worker, the start barrier, *extra).
 
     Neither side pays for its start-up inside the timing: the pool's interpreters, the
     imports, the grader's first container, the floor's first compile (page cache).
@@ -173,7 +175,7 @@ def _timed_pool(worker: Callable[[Any], Any], name: str, per_worker: int, worker
     with context.Manager() as manager:
         barrier = manager.Barrier(workers + 1)
         with context.Pool(workers) as pool:
-            pending = pool.map_async(worker, [(name, per_worker, barrier)] * workers)
+            pending = pool.map_async(worker, [(name, per_worker, barrier, *extra)] * workers)
             barrier.wait()
             started = time.perf_counter()
             pending.get()
@@ -183,8 +185,7 @@ def _timed_pool(worker: Callable[[Any], Any], name: str, per_worker: int, worker
 
 def measure_floor(name: str, per_worker: int, workers: int, grader_gcc: bool = False) -> float:
     """Submissions per minute done with bare host processes."""
-    return _timed_pool(_native_worker, name + ("+grader-gcc" if grader_gcc else ""),
-                       per_worker, workers)
+    return _timed_pool(_native_worker, name, per_worker, workers, grader_gcc)
 
 
 def measure_grader(name: str, per_worker: int, workers: int) -> float:
@@ -258,15 +259,17 @@ def bench(name: str, submissions: int, workers: int, samples: int, rounds: int) 
     latency = ""
     if "p50" in target:
         latency = f"   (target p50 <= {target['p50']:.0f} ms, p95 <= {target['p95']:.0f} ms)"
+    def each(ratios: list[float]) -> str:
+        return f"; rounds {' '.join(f'{r:.2f}' for r in ratios)}" if rounds > 1 else ""
+
     ratios = [g / f for g, f in zip(graders, floors, strict=True)]
-    each = f"; rounds {' '.join(f'{r:.2f}' for r in ratios)}" if rounds > 1 else ""
     print(f"{name:10} ratio grader/floor:         {median(ratios):8.2f}   "
-          f"(target >= {target['ratio']:.1f}{each})")
+          f"(target >= {target['ratio']:.1f}{each(ratios)})")
     if sames:
         same_ratios = [g / f for g, f in zip(graders, sames, strict=True)]
         print(f"{name:10} floor, gcc {' '.join(GCC_DRIVER_OPTIONS)}: {median(sames):6.1f} "
               f"submissions/min, ratio {median(same_ratios):.2f} (the sandbox's own cost"
-              f"{each and '; rounds ' + ' '.join(f'{r:.2f}' for r in same_ratios)})")
+              f"{each(same_ratios)})")
     print(f"{name:10} native work per submission: p50 "
           f"{statistics.median(natives) * 1000:6.1f} ms")
     print(f"{name:10} latency added:              p50 "

@@ -10,7 +10,7 @@ from bridge.delivery.models import Delivery, DeliveryState
 from bridge.exercises.models import ExerciseVersion
 from bridge.intake.models import IntakeItem, ItemKind
 from bridge.repository import Repository
-from bridge.submissions.models import Result, Submission
+from bridge.submissions.models import Submission
 
 
 class ResultsRepository(Repository[IntakeItem]):
@@ -36,15 +36,6 @@ class ResultsRepository(Repository[IntakeItem]):
                      .order_by(IntakeItem.user_id, IntakeItem.attempt_number.desc(),
                                IntakeItem.submitted_at.desc()))
         return list(self.session.scalars(statement))
-
-    def latest_results(self, submission_ids: list[uuid.UUID]) -> dict[uuid.UUID, Result]:
-        """The newest result of each submission."""
-        statement = (select(Result).where(Result.submission_id.in_(submission_ids))
-                     .order_by(Result.submission_id, Result.grading_round.desc()))
-        found: dict[uuid.UUID, Result] = {}
-        for result in self.session.scalars(statement):
-            found.setdefault(result.submission_id, result)
-        return found
 
     def pushed_grades(self, submission_ids: list[uuid.UUID]) -> dict[uuid.UUID, Delivery]:
         """The delivery of each submission that reached Moodle or met a teacher's grade."""

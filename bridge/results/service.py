@@ -17,6 +17,7 @@ from bridge.delivery.models import DeliveryState
 from bridge.intake.models import ActivityKind, IntakeItem, ItemKind
 from bridge.results.repository import ResultsRepository
 from bridge.results.schemas import PassRate, PassRates, ResultsPage, StudentResult, TestOutcome
+from bridge.submissions.repository import SubmissionRepository
 
 MAX_PAGE = 500
 # Pass rates read the whole activity in pages; a course is far below this.
@@ -39,7 +40,8 @@ def page(session: Session, *, site: str, activity: ActivityKind, cmid: int,
     for item in repo.items_of(site, kinds, cmid, users) if users else []:
         latest.setdefault((item.user_id, item.question_bank_entry_id), item)
     ids = [i.submission_id for i in latest.values() if i.submission_id is not None]
-    results, pushed = repo.latest_results(ids), repo.pushed_grades(ids)
+    results = SubmissionRepository(session).latest_results(ids)
+    pushed = repo.pushed_grades(ids)
     submissions = repo.submissions(ids)
     students = []
     for item in latest.values():
